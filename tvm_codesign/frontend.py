@@ -147,16 +147,26 @@ def _load_tvmscript(path: Path) -> Any:
     """Load a TVMScript file that defines one ``@I.ir_module`` class (or a module-level ``Module``)."""
     import tvm
 
-    namespace: dict[str, Any] = {"__name__": f"tvm_codesign_script_{path.stem}", "__file__": str(path)}
+    import importlib.util
+    import sys
+
+    # The TVMScript parser reads the class source through inspect, which needs a real module in sys.modules.
+    module_name = f"tvm_codesign_user_script_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise CodesignError(f"cannot load TVMScript file {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
     try:
-        source = path.read_text()
-        code = compile(source, str(path), "exec")
-        exec(code, namespace)  # noqa: S102 - the user asked us to load this script
+        spec.loader.exec_module(module)
     except SyntaxError as err:
         raise CodesignError(f"TVMScript file {path} has a syntax error at line {err.lineno}: {err.msg}") from None
     except Exception as err:  # the TVMScript parser raises DiagnosticError and friends
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise CodesignError(f"cannot parse TVMScript file {path}: {first}") from None
+    finally:
+        sys.modules.pop(module_name, None)
+    namespace = vars(module)
     modules = [v for v in namespace.values() if isinstance(v, tvm.IRModule)]
     if not modules:
         raise CodesignError(f"TVMScript file {path} defines no IRModule (use @I.ir_module)")
