@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
-import tempfile
+import uuid
 import zlib
 from typing import Callable
 
@@ -166,13 +166,14 @@ def save_model_atomic(model: onnx.ModelProto, path: str | os.PathLike) -> pathli
         raise CodesignError(f"output {str(path)!r} is a folder; give a file name such as model.onnx")
     if not path.parent.is_dir():
         raise CodesignError(f"output folder {str(path.parent)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    # A unique name per writer (not mkstemp, whose 0600 mode would stick to the final file; this honours umask).
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
     try:
-        onnx.save_model(model, tmp)
+        with open(tmp, "xb") as f:
+            f.write(model.SerializeToString())
         os.replace(tmp, path)
     except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 
