@@ -133,10 +133,10 @@ def extract_workloads(mod: Any, lowered: bool = False) -> Extraction:
     counts = call_site_counts(mod)
     found: list[Workload] = []
     unmapped: list[UnmappedBlock] = []
-    for gv in sorted(mod.get_global_vars(), key=lambda g: g.name_hint):
-        func = mod[gv]
-        name = gv.name_hint
-        if not isinstance(func, tirx.PrimFunc) or counts[name] == 0:
+    # In call order, so that tables list layers as the model runs them.
+    for name in counts:
+        func = mod[name]
+        if not isinstance(func, tirx.PrimFunc):
             continue
         blocks = _blocks(func)
         producers = {b.writes[0].source.name: b for b in blocks if len(b.writes) == 1 and b.iter_vars}
