@@ -82,7 +82,7 @@ ZOO_NAMES: tuple[str, ...] = tuple(_ZOO)
 
 def is_zoo_name(name: str) -> bool:
     """True if ``name`` is a zoo model name (exact match, so a file path never is)."""
-    return name in _ZOO
+    return isinstance(name, str) and name in _ZOO
 
 
 def zoo_entry(name: str) -> ZooEntry:
