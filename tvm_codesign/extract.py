@@ -143,9 +143,9 @@ def extract_workloads(mod: Any, lowered: bool = False) -> Extraction:
         for block in blocks:
             if not block.iter_vars:
                 continue  # the root block
-            workload = _analyse_mac_block(block, name, counts[name], producers)
-            if workload is not None:
-                found.append(workload)
+            analysed = _analyse_mac_block(block, name, counts[name], producers)
+            if analysed is not None:
+                found.append(analysed[0])
             else:
                 unmapped.append(
                     UnmappedBlock(name, block.name_hint, _block_kind(block), _iterations(block), counts[name])
@@ -264,8 +264,34 @@ def _loads_of_product(value: Any) -> tuple[Any, Any] | None:
     return None
 
 
-def _analyse_mac_block(block: Any, primfunc: str, count: int, producers: dict[str, Any]) -> Workload | None:
-    """Return the block as a :class:`Workload` if it is a two-tensor multiply-accumulate, else ``None``."""
+#: How each TIR iter var of a MAC block maps onto canonical dims: ``{var: ((dim, extent), ...)}``, outer to
+#: inner. Most vars map to one dim; a grouped conv's output-channel var maps to ``(("G", G), ("K", K/G))``.
+IterBinding = dict[str, tuple[tuple[str, int], ...]]
+
+
+def analyse_block(func: Any, block_name: str, primfunc: str = "main") -> tuple[Workload, IterBinding]:
+    """Analyse one named block of a PrimFunc as a MAC nest (what :func:`tvm_codesign.schedule` builds on).
+
+    Raises
+    ------
+    CodesignError
+        If the block does not exist or is not a two-tensor multiply-accumulate.
+    """
+    blocks = _blocks(func)
+    producers = {b.writes[0].source.name: b for b in blocks if len(b.writes) == 1 and b.iter_vars}
+    for block in blocks:
+        if block.name_hint == block_name:
+            analysed = _analyse_mac_block(block, primfunc, 1, producers)
+            if analysed is None:
+                raise CodesignError(f"block {block_name!r} of {primfunc} is not a multiply-accumulate nest")
+            return analysed
+    raise CodesignError(f"{primfunc} has no block named {block_name!r}")
+
+
+def _analyse_mac_block(
+    block: Any, primfunc: str, count: int, producers: dict[str, Any]
+) -> tuple[Workload, IterBinding] | None:
+    """The block as a :class:`Workload` and its :data:`IterBinding` if it is a two-tensor MAC, else ``None``."""
     kinds = {iv.var.name: int(iv.iter_type) for iv in block.iter_vars}
     extents = {iv.var.name: int(iv.dom.extent) for iv in block.iter_vars}
     if _REDUCE not in kinds.values() or any(k not in (_SPATIAL, _REDUCE) for k in kinds.values()):
@@ -382,6 +408,11 @@ def _analyse_mac_block(block: Any, primfunc: str, count: int, producers: dict[st
     G = prod(g_vars) * groups
     K = prod(k_vars) // groups
     dims = dict(G=G, N=prod(n_vars), K=K, C=prod(c_vars), P=1, Q=1, R=1, S=1)
+    binding: IterBinding = {}
+    for dim, vs in (("G", g_vars), ("N", n_vars), ("K", k_vars), ("C", c_vars)):
+        for v in vs:
+            grouped = v == k_per_group_var
+            binding[v] = (("G", groups), ("K", extents[v] // groups)) if grouped else ((dim, extents[v]),)
     stride, dilation = [1, 1], [1, 1]
     for slot, (pos, sv, rv, st, dl) in enumerate(sorted(wins)):
         pd, rd_ = ("P", "R") if slot == 0 and len(wins) == 2 else ("Q", "S")
@@ -389,6 +420,9 @@ def _analyse_mac_block(block: Any, primfunc: str, count: int, producers: dict[st
         dims[rd_] = extents[rv] if rv else 1
         stride[0 if pd == "P" else 1] = st
         dilation[0 if pd == "P" else 1] = dl if rv else 1
+        binding[sv] = ((pd, extents[sv]),)
+        if rv:
+            binding[rv] = ((rd_, extents[rv]),)
 
     if wins:
         if groups > 1 or g_vars:
@@ -406,7 +440,7 @@ def _analyse_mac_block(block: Any, primfunc: str, count: int, producers: dict[st
 
     padding = _padding(inp, wins, producers)
     name = _workload_name(op, dims, stride, dilation)
-    return Workload(
+    workload = Workload(
         name=name,
         op=op,
         **dims,
@@ -418,6 +452,7 @@ def _analyse_mac_block(block: Any, primfunc: str, count: int, producers: dict[st
         padding=padding,
         sources=((primfunc, block.name_hint),),
     )
+    return workload, binding
 
 
 def _padding(inp: Any, wins: list[tuple], producers: dict[str, Any]) -> tuple[int, int, int, int]:
