@@ -468,4 +468,83 @@ def as_batch(mappings: "MappingBatch | Mapping | Sequence[Mapping]") -> MappingB
     return MappingBatch.from_mappings(mappings)
 
 
-__all__ = ["KINDS", "ON_CHIP", "Loop", "Mapping", "MappingBatch", "as_batch", "OPERAND_DIMS"]
+__all__ = ["KINDS", "ON_CHIP", "Loop", "Mapping", "MappingBatch", "as_batch", "random_batch", "random_mappings"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A small random generator of valid mappings, for tests and benchmarks (the full MappingSpace is a later issue).
+
+
+def _random_raw(workload: Workload, hw: Any, n: int, rng: np.random.Generator) -> MappingBatch:
+    """``n`` random mappings of a fixed shape: one outer temporal loop per dim (permuted), a rows and a cols
+    spatial loop, one inner temporal loop per dim (permuted); uneven GB cuts among the outer loops, uneven RF cuts
+    among the inner ones, random bypass (forced where the hardware has no storage) and double buffering.
+    Factors are ceil splits, so imperfect factors (padding) occur. Structurally valid; may violate capacity."""
+    act = [d for d in range(len(DIMS)) if getattr(workload, DIMS[d]) > 1] or [0]
+    na = len(act)
+    L = 2 * na + 2
+    bounds = np.array([getattr(workload, DIMS[d]) for d in act], np.int64)
+    # Spatial: a dim and a factor for rows and for cols.
+    sp = np.ones((na, n), np.int64)
+    sp_dim = np.zeros((2, n), np.int64)
+    spf = np.ones((2, n), np.int64)
+    for k, pe in enumerate((hw.pe_rows, hw.pe_cols)):
+        which = rng.integers(0, na, n)
+        room = -(-bounds[which] // sp[which, np.arange(n)])
+        fac = rng.integers(1, np.minimum(room, pe) + 1)
+        sp[which, np.arange(n)] *= fac
+        sp_dim[k], spf[k] = which, fac
+    rem = -(-bounds[:, None] // sp)  # what the temporal loops must still cover
+    # Inner factor log-uniform in [1, rem] (small tiles are the ones that fit RFs), outer = ceil split.
+    inner = np.floor(np.exp(rng.random((na, n)) * np.log(rem + 1))).astype(np.int64)
+    inner = np.clip(inner, 1, rem)
+    outer = -(-rem // inner)
+    perm_o = np.argsort(rng.random((na, n)), axis=0)
+    perm_i = np.argsort(rng.random((na, n)), axis=0)
+    act_arr = np.array(act, np.int8)
+    cols = np.arange(n)
+    dim = np.concatenate([act_arr[perm_o], act_arr[sp_dim], act_arr[perm_i]]).astype(np.int8)
+    factor = np.concatenate([act_arr[perm_o] * 0 + outer[perm_o, cols], spf, inner[perm_i, cols]]).astype(np.int64)
+    kind = np.concatenate(
+        [np.zeros((na, n), np.int8), np.full((1, n), 1, np.int8), np.full((1, n), 2, np.int8), np.zeros((na, n), np.int8)]
+    )
+    cut = np.empty((len(ON_CHIP), len(OPERANDS), n), np.int16)
+    for oi, op in enumerate(OPERANDS):
+        g = rng.integers(0, na + 1, n)
+        r = rng.integers(na + 2, L + 1, n)
+        no_gb = hw.buffer_for(op) is None
+        no_rf = hw.rf_words(op) == 0
+        cut[0, oi] = np.where(no_gb | (rng.random(n) < 0.15), -1, g)
+        cut[1, oi] = np.where(no_rf | (rng.random(n) < 0.15), -1, r)
+    dbuf = rng.random((len(ON_CHIP), n)) < 0.5
+    return MappingBatch(dim, factor, kind, cut, dbuf, np.full(n, L, np.int16))
+
+
+def random_batch(
+    workload: Workload, hw: Any, n: int, rng: np.random.Generator, *, max_rounds: int = 200
+) -> tuple[MappingBatch, float]:
+    """``n`` random *valid* mappings (capacity, fan-out, factor products all met) and the acceptance rate.
+
+    Rejection sampling over :func:`_random_raw` with the cost model as the judge; raises
+    :class:`CodesignError` if ``max_rounds`` rounds do not yield ``n``.
+    """
+    from .cost import evaluate  # the judge of validity; imported here to keep mapping free of hardware
+
+    kept: list[MappingBatch] = []
+    got = tried = 0
+    for _ in range(max_rounds):
+        chunk = max(1024, 2 * (n - got))
+        raw = _random_raw(workload, hw, chunk, rng)
+        ok = np.flatnonzero(evaluate(workload, hw, raw).valid)
+        tried += chunk
+        take = ok[: n - got]
+        kept.append(raw.take(take))
+        got += len(take)
+        if got >= n:
+            return MappingBatch.concat(kept), got / tried
+    raise CodesignError(f"only {got} of {n} random mappings of {workload.name!r} were valid after {tried} tries")
+
+
+def random_mappings(workload: Workload, hw: Any, n: int, rng: np.random.Generator) -> list[Mapping]:
+    """``n`` random valid mappings as :class:`Mapping` objects (see :func:`random_batch`)."""
+    return random_batch(workload, hw, n, rng)[0].to_mappings()

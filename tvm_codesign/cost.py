@@ -1,0 +1,646 @@
+"""The analytical cost model: ``evaluate(workload, hw, mappings)`` -> access counts, energy, cycles, validity.
+
+Vectorised over a batch of mappings (struct of arrays, slot-major ``(L, B)``): every Python loop here runs over the
+few loop slots, levels, operands or dims, never over mappings. The semantics are written down in
+``docs/cost-model.md``; the numbers each formula produces are checked by hand in ``tests/test_cost_hand.py``.
+
+Counting, per operand X, along its chain of storage levels DRAM -> GB? -> RF? -> MAC (bypassed levels skipped):
+
+* ``E(c)`` fill events of a tile cut at ``c``: the product of the temporal trip counts of the loops above ``c`` down
+  to the innermost one that indexes X (loops below it that do not index X give reuse for free).
+* A per-PE child (RF, or the MAC itself) is fed the union of the PEs' tiles: multicast across spatial loops that
+  do not index X, sliding-window overlap credited across spatial loops over P/R (Q/S).
+* Outputs: evictions go up as updates; a tile refilled after its first fill reads its partial sums back
+  (``(E - D) x union``, ``D`` = distinct tiles); spatial reduction collapses PEs' partial sums in the network.
+* The MAC has no operand registers: each MAC reads I and W and read-modify-writes O at the innermost level holding
+  them, except the first touch of a zero-initialised partial sum.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .errors import CodesignError
+from .hardware import LEVELS, EnergyTable, HardwareConfig, energy_table
+from .mapping import KINDS, ON_CHIP, Mapping, MappingBatch, as_batch
+from .workload import DIMS, OPERAND_DIMS, OPERANDS, Workload
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reason codes. 0 = valid; the others name what failed (the first failing check, in this order).
+VALID = 0
+FACTOR_PRODUCT = 10  #: + index of the dim in DIMS (10..17): product of that dim's factors < bound
+FANOUT_ROWS = 20  #: product of spatial_rows factors > pe_rows
+FANOUT_COLS = 21  #: product of spatial_cols factors > pe_cols
+NO_STORAGE = 30  #: + 3*on-chip level index + operand index (30..35): placed at a level with no storage for it
+CAPACITY = 40  #: + 3*on-chip level index + operand index (40..45): tile does not fit
+
+_DIM = {d: i for i, d in enumerate(DIMS)}
+_OP = {o: i for i, o in enumerate(OPERANDS)}
+_DRAM, _GB, _RF = 0, 1, 2
+
+
+def reason_text(code: int) -> str:
+    """Generic text of a reason code (the per-mapping text with numbers is :meth:`CostResult.reason_text`)."""
+    code = int(code)
+    if code == VALID:
+        return "valid"
+    if FACTOR_PRODUCT <= code < FACTOR_PRODUCT + len(DIMS):
+        return f"factor product of {DIMS[code - FACTOR_PRODUCT]} < its bound"
+    if code == FANOUT_ROWS:
+        return "fan-out rows > pe_rows"
+    if code == FANOUT_COLS:
+        return "fan-out cols > pe_cols"
+    for base, what in ((NO_STORAGE, "no storage at {lv} for {op}"), (CAPACITY, "capacity of {lv} for {op}")):
+        if base <= code < base + len(ON_CHIP) * len(OPERANDS):
+            li, oi = divmod(code - base, len(OPERANDS))
+            return what.format(lv=ON_CHIP[li], op=OPERANDS[oi])
+    raise CodesignError(f"unknown reason code {code}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class CostResult:
+    """Cost of a batch of ``B`` mappings; every array's last axis is the batch.
+
+    Attributes
+    ----------
+    energy_pj, cycles, edp
+        ``(B,)``. ``edp`` is ``inf`` for invalid mappings; energy and cycles are still reported for them.
+    valid, reason
+        ``(B,)`` bool and reason code (see :func:`reason_text`, :meth:`reason_text`).
+    macs_computed
+        ``(B,)`` MACs executed, padded iterations and idle-but-computing padded PEs included.
+    utilisation
+        ``(B,)`` workload MACs / (cycles x PEs of the array).
+    compute_cycles
+        ``(B,)`` product of all temporal trip counts.
+    transfer_cycles
+        ``(2, B)`` bandwidth-limited time of DRAM and of the GB level (slowest buffer).
+    reads, fills, updates
+        ``(3, 3, B)`` words per (level in :data:`LEVELS`, operand in ``OPERANDS``): reads out of the level, writes
+        into it from its parent (incl. partial sums read back), writes into it from its child or the MACs.
+    access_energy
+        ``(3, 3, B)`` pJ of those accesses.
+    tile_words
+        ``(3, 3, B)`` words of each operand's tile per level (DRAM: the whole tensor; RF: per PE; 0 if bypass).
+    energy_breakdown
+        ``name -> (B,)`` pJ: ``DRAM``, ``GB``, ``RF`` (accesses), ``noc`` (deliveries to / collection from PEs),
+        ``reduction`` (spatial partial-sum hops), ``mac``. They add up to ``energy_pj``.
+    """
+
+    workload: Workload
+    hw: HardwareConfig
+    energy_pj: np.ndarray
+    cycles: np.ndarray
+    edp: np.ndarray
+    valid: np.ndarray
+    reason: np.ndarray
+    macs_computed: np.ndarray
+    utilisation: np.ndarray
+    compute_cycles: np.ndarray
+    transfer_cycles: np.ndarray
+    reads: np.ndarray
+    fills: np.ndarray
+    updates: np.ndarray
+    access_energy: np.ndarray
+    tile_words: np.ndarray
+    energy_breakdown: dict[str, np.ndarray]
+    # Numbers for the reason text.
+    factor_products: np.ndarray  # (8, B)
+    fanout: np.ndarray  # (2, B) rows, cols
+    gb_bytes: np.ndarray  # (n_buffers, B) bytes used per GB buffer
+    gb_capacity: np.ndarray  # (n_buffers, B) usable bytes (halved when double-buffered)
+    rf_capacity: np.ndarray  # (3, B) usable words per operand
+
+    def __len__(self) -> int:
+        return int(self.energy_pj.shape[0])
+
+    def reason_text(self, i: int) -> str:
+        """One line naming what makes mapping ``i`` invalid, with the numbers (``"valid"`` if it is not)."""
+        code = int(self.reason[i])
+        if code == VALID:
+            return "valid"
+        if FACTOR_PRODUCT <= code < FACTOR_PRODUCT + len(DIMS):
+            d = code - FACTOR_PRODUCT
+            return f"factor product of {DIMS[d]} {int(self.factor_products[d, i])} < {getattr(self.workload, DIMS[d])}"
+        if code == FANOUT_ROWS:
+            return f"fan-out rows {int(self.fanout[0, i])} > {self.hw.pe_rows}"
+        if code == FANOUT_COLS:
+            return f"fan-out cols {int(self.fanout[1, i])} > {self.hw.pe_cols}"
+        li, oi = divmod((code - NO_STORAGE) if code < CAPACITY else (code - CAPACITY), len(OPERANDS))
+        lv, op = ON_CHIP[li], OPERANDS[oi]
+        if code < CAPACITY:
+            where = "no GB buffer holds it" if lv == "GB" else "its RF has 0 words"
+            return f"{op} placed at {lv} but {where}"
+        if lv == "GB":
+            bi = next(k for k, b in enumerate(self.hw.buffers) if op in b.operands)
+            b = self.hw.buffers[bi]
+            return (
+                f"capacity of GB for {op}: {_num(self.gb_bytes[bi, i])} B > {_num(self.gb_capacity[bi, i])} B "
+                f"(buffer {b.name!r}, holding {'+'.join(b.operands)})"
+            )
+        return (
+            f"capacity of RF for {op}: {_num(self.tile_words[_RF, oi, i])} words > "
+            f"{_num(self.rf_capacity[oi, i])} words"
+        )
+
+    def row(self, i: int) -> "MappingCost":
+        """Mapping ``i``'s cost as plain Python numbers."""
+        per = {}
+        for li, lv in enumerate(LEVELS):
+            for oi, op in enumerate(OPERANDS):
+                per[f"{lv}.{op}"] = {
+                    "reads": float(self.reads[li, oi, i]),
+                    "fills": float(self.fills[li, oi, i]),
+                    "updates": float(self.updates[li, oi, i]),
+                    "energy_pj": float(self.access_energy[li, oi, i]),
+                    "tile_words": float(self.tile_words[li, oi, i]),
+                }
+        return MappingCost(
+            energy_pj=float(self.energy_pj[i]),
+            cycles=float(self.cycles[i]),
+            edp=float(self.edp[i]),
+            valid=bool(self.valid[i]),
+            reason=int(self.reason[i]),
+            reason_text=self.reason_text(i),
+            macs=self.workload.macs,
+            macs_computed=float(self.macs_computed[i]),
+            utilisation=float(self.utilisation[i]),
+            compute_cycles=float(self.compute_cycles[i]),
+            transfer_cycles={"DRAM": float(self.transfer_cycles[0, i]), "GB": float(self.transfer_cycles[1, i])},
+            energy_breakdown={k: float(v[i]) for k, v in self.energy_breakdown.items()},
+            accesses=per,
+        )
+
+    def to_json(self, i: int) -> dict[str, Any]:
+        """Mapping ``i``'s cost as a JSON-ready dict (``edp`` is ``null`` when invalid)."""
+        return self.row(i).to_json()
+
+
+@dataclasses.dataclass(frozen=True)
+class MappingCost:
+    """One mapping's cost (a row of :class:`CostResult`)."""
+
+    energy_pj: float
+    cycles: float
+    edp: float
+    valid: bool
+    reason: int
+    reason_text: str
+    macs: int
+    macs_computed: float
+    utilisation: float
+    compute_cycles: float
+    transfer_cycles: dict[str, float]
+    energy_breakdown: dict[str, float]
+    accesses: dict[str, dict[str, float]]
+
+    def to_json(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        if not math.isfinite(out["edp"]):
+            out["edp"] = None  # JSON has no infinity
+        return out
+
+
+def _num(x: float) -> str:
+    return f"{x:.0f}" if float(x).is_integer() else f"{x:g}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=256)
+def _touched(P: int, R: int, stride: int, dil: int) -> np.ndarray:
+    """``t[p, r]`` = distinct input rows touched by ``p`` output rows and ``r`` filter rows: ``|{i*stride + j*dil}|``.
+
+    Exact for any stride and dilation: a 1x1 stride-2 tile of ``p`` rows touches ``p`` rows, not ``2p - 1``.
+    Flattened, ``(P + 1) * (R + 1)``; index 0 is unused.
+    """
+    t = np.zeros((P + 1, R + 1), np.float64)
+    H = (P - 1) * stride + (R - 1) * dil + 1
+    for r in range(1, R + 1):
+        offs = dil * np.arange(r)
+        if stride >= dil * (r - 1) + 1 or dil == 1 and stride <= r:
+            # Windows disjoint (count p*r) or contiguous union (count (p-1)*stride + r): closed form.
+            p = np.arange(1, P + 1)
+            t[1:, r] = p * r if stride >= dil * (r - 1) + 1 else (p - 1) * stride + r
+            continue
+        cover = np.zeros(H, bool)
+        count = 0
+        for p in range(1, P + 1):
+            idx = (p - 1) * stride + offs
+            count += int((~cover[idx]).sum())
+            cover[idx] = True
+            t[p, r] = count
+    t.setflags(write=False)
+    return t.ravel()
+
+
+class _Nest:
+    """Per-batch arrays derived once from a :class:`MappingBatch` (prefix/suffix products over the slots)."""
+
+    def __init__(self, mb: MappingBatch, workload: Workload) -> None:
+        L, B = mb.dim.shape
+        self.L, self.B = L, B
+        self.ar = np.arange(B)
+        f = mb.factor.astype(np.float64)
+        temporal = mb.kind == 0
+        big = mb.factor > 1  # loops of factor 1 change nothing: ignore them for refetch and contiguity
+        self.f, self.temporal, self.big = f, temporal, big
+        self.bounds = np.array([getattr(workload, d) for d in DIMS], np.float64)
+        ones_row = np.ones((1, B))
+        # Prefix product of temporal factors: tpre[j] = prod of temporal factors of slots < j.
+        ft = np.where(temporal, f, 1.0)
+        self.tpre = np.concatenate([ones_row, np.cumprod(ft, axis=0)], axis=0)
+        self.total_temporal = self.tpre[L]
+        fs = np.where(temporal, 1.0, f)
+        self.rows = np.prod(np.where(mb.kind == 1, f, 1.0), axis=0)
+        self.cols = np.prod(np.where(mb.kind == 2, f, 1.0), axis=0)
+        self.pes = self.rows * self.cols
+        self.slot = np.arange(L)[:, None]
+        # Per dim: suffix products (tile extents), total product, spatial product. Dims with no loop of factor > 1
+        # anywhere in the batch are constant 1 and skipped.
+        self.isdim: dict[int, np.ndarray] = {}
+        self.suf: dict[int, np.ndarray] = {}
+        self.sp: dict[int, np.ndarray] = {}
+        self.prod = np.ones((len(DIMS), B))
+        for d in range(len(DIMS)):
+            isd = mb.dim == d
+            if not (isd & big).any():
+                continue
+            self.isdim[d] = isd
+            fd = np.where(isd, f, 1.0)
+            suf = np.empty((L + 1, B))
+            suf[L] = 1.0
+            if L:
+                suf[:L] = np.cumprod(fd[::-1], axis=0)[::-1]
+            self.suf[d] = suf.ravel()
+            self.prod[d] = suf[0]
+            self.sp[d] = np.prod(np.where(isd, fs, 1.0), axis=0)
+        self._lastrel: dict[str, np.ndarray] = {}
+        self._dpre: np.ndarray | None = None
+
+    # ----------------------------------------------------------------------------------------------------------
+    def flat(self, c: np.ndarray) -> np.ndarray:
+        """Flat index of slot-boundary ``c`` (per row) into an ``(L + 1, B)`` array."""
+        return c * self.B + self.ar
+
+    def ext(self, d: int, fi: np.ndarray | None) -> np.ndarray | float:
+        """Extent of dim ``d`` in the tile ``loops[c:]`` (``fi`` = :meth:`flat` of ``c``; None = innermost, 1)."""
+        if d not in self.suf or fi is None:
+            return 1.0
+        return self.suf[d][fi]
+
+    def spatial(self, d: int) -> np.ndarray | float:
+        return self.sp.get(d, 1.0)
+
+    def lastrel(self, op: str) -> np.ndarray:
+        """``(L + 1, B)`` flat: index of the innermost temporal loop (factor > 1) indexing ``op`` above each slot."""
+        if op not in self._lastrel:
+            rel = np.zeros((self.L, self.B), bool)
+            for d, isd in self.isdim.items():
+                if DIMS[d] in OPERAND_DIMS[op]:
+                    rel |= isd
+            rel &= self.temporal & self.big
+            idx = np.where(rel, self.slot, -1)
+            out = np.empty((self.L + 1, self.B), np.int64)
+            out[0] = -1
+            if self.L:
+                np.maximum.accumulate(idx, axis=0, out=out[1:])
+            self._lastrel[op] = out.ravel()
+        return self._lastrel[op]
+
+    def fill_events(self, op: str, fi: np.ndarray) -> np.ndarray:
+        """Fill events of ``op``'s tile cut at ``c``: temporal product down to the innermost indexing loop above c."""
+        j = self.lastrel(op)[fi]
+        return self.tpre.ravel()[(j + 1) * self.B + self.ar]
+
+    def distinct_outputs(self, fi: np.ndarray) -> np.ndarray:
+        """Distinct output tiles over time for a cut: product of O-indexing temporal factors above it."""
+        if self._dpre is None:
+            fo = np.ones((self.L, self.B))
+            for d, isd in self.isdim.items():
+                if DIMS[d] in OPERAND_DIMS["O"]:
+                    fo = np.where(isd & self.temporal, self.f, fo)
+            self._dpre = np.concatenate([np.ones((1, self.B)), np.cumprod(fo, axis=0)], axis=0).ravel()
+        return self._dpre[fi]
+
+
+def _bad_order(nest: _Nest, mb: MappingBatch, d: int, c: np.ndarray | None) -> np.ndarray | bool:
+    """Spatial loops over ``d`` not adjacent to the tile cut at ``c``: a temporal loop over ``d`` (factor > 1)
+    sits between the outermost spatial loop over ``d`` and ``c``, so the PEs' windows are not contiguous."""
+    if d not in nest.isdim:
+        return False
+    isd = nest.isdim[d]
+    sp = isd & ~nest.temporal & nest.big
+    if not sp.any():
+        return False
+    first = np.where(sp.any(axis=0), np.argmax(sp, axis=0), nest.L)
+    tl = isd & nest.temporal & nest.big
+    end = nest.L if c is None else c
+    between = tl & (nest.slot > first) & (nest.slot < end)
+    return between.any(axis=0)
+
+
+def _tile(nest: _Nest, mb: MappingBatch, wl: Workload, op: str, c: np.ndarray | None, union: bool) -> np.ndarray:
+    """Words of ``op``'s tile ``loops[c:]`` (``c=None``: a single element); with ``union``, the union over PEs.
+
+    Extents are clipped at the dim's bound (padding is not stored); the input's H and W extents are the exact
+    number of rows touched by the sliding window (see :func:`_touched`).
+    """
+    fi = None if c is None else nest.flat(c)
+    words: np.ndarray | float = 1.0
+    b = nest.bounds
+
+    def ext(d: int) -> np.ndarray | float:
+        e = nest.ext(d, fi)
+        return e * nest.spatial(d) if union else e
+
+    for dn in OPERAND_DIMS[op]:
+        if dn in ("P", "Q", "R", "S") and op == "I":
+            continue
+        d = _DIM[dn]
+        words = words * np.minimum(ext(d), b[d])
+    if op == "I":
+        for (pn, rn, k) in (("P", "R", 0), ("Q", "S", 1)):
+            p, r = _DIM[pn], _DIM[rn]
+            P, R = int(b[p]), int(b[r])
+            table = _touched(P, R, wl.stride[k], wl.dilation[k])
+            full = table[P * (R + 1) + R]
+            ep, er = nest.ext(p, fi), nest.ext(r, fi)
+            if union:
+                # Sliding-window overlap is credited between PEs only when their windows are adjacent.
+                sp_p, sp_r = nest.spatial(p), nest.spatial(r)
+                bad_p, bad_r = _bad_order(nest, mb, p, c), _bad_order(nest, mb, r, c)
+                mult = np.where(bad_p, sp_p, 1.0) * np.where(bad_r, sp_r, 1.0)
+                ep = np.where(bad_p, ep, ep * sp_p)
+                er = np.where(bad_r, er, er * sp_r)
+            else:
+                mult = 1.0
+            ip = np.minimum(ep, P).astype(np.int64)
+            ir = np.minimum(er, R).astype(np.int64)
+            words = words * np.minimum(mult * table[ip * (R + 1) + ir], full)
+    return np.broadcast_to(np.asarray(words, np.float64), (nest.B,))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+def evaluate(
+    workload: Workload,
+    hw: HardwareConfig,
+    mappings: MappingBatch | Mapping | Sequence[Mapping],
+    energy: EnergyTable | None = None,
+) -> CostResult:
+    """Cost of every mapping of ``workload`` on ``hw`` (see the module docstring and ``docs/cost-model.md``).
+
+    Parameters
+    ----------
+    workload, hw
+        The layer and the accelerator.
+    mappings
+        A :class:`MappingBatch`, one :class:`Mapping`, or a sequence of them.
+    energy
+        Energy per access; defaults to :func:`tvm_codesign.hardware.energy_table` of ``hw`` (tests pass round
+        numbers here).
+    """
+    mb = as_batch(mappings)
+    et = energy if energy is not None else energy_table(hw)
+    nest = _Nest(mb, workload)
+    B, L = nest.B, nest.L
+    zeros = np.zeros(B)
+    reads = np.zeros((3, 3, B))
+    fills = np.zeros((3, 3, B))
+    updates = np.zeros((3, 3, B))
+    tiles = np.zeros((3, 3, B))
+    noc = np.zeros(B)
+    hops = np.zeros(B)
+    T = nest.total_temporal
+    npe = nest.pes
+    any_rf = np.zeros(B, bool)
+    full_c = np.zeros(B, np.int64)
+
+    for oi, op in enumerate(OPERANDS):
+        cg, cr = mb.cut[0, oi].astype(np.int64), mb.cut[1, oi].astype(np.int64)
+        held_g, held_r = cg >= 0, cr >= 0
+        any_rf |= held_r
+        cg, cr = np.maximum(cg, 0), np.maximum(cr, 0)
+        fg, fr = nest.flat(cg), nest.flat(cr)
+        t_dram = _tile(nest, mb, workload, op, full_c, union=False)
+        t_gb = np.where(held_g, _tile(nest, mb, workload, op, cg, union=False), 0.0)
+        t_rf = np.where(held_r, _tile(nest, mb, workload, op, cr, union=False), 0.0)
+        tiles[_DRAM, oi], tiles[_GB, oi], tiles[_RF, oi] = t_dram, t_gb, t_rf
+        wpj = et.noc_pj_per_word.get(op, et.noc_pj_per_destination) if et.noc_pj_per_word else et.noc_pj_per_destination
+
+        # Pair DRAM -> GB (no spatial loop between: the union is the tile itself).
+        e_g = np.where(held_g, nest.fill_events(op, fg), 0.0)
+        # Pair (GB or DRAM) -> RF: per-PE tiles, the parent serves their union.
+        e_r = np.where(held_r, nest.fill_events(op, fr), 0.0)
+        u_r = np.where(held_r, _tile(nest, mb, workload, op, cr, union=True), 0.0)
+        rf_parent = np.where(held_g, _GB, _DRAM)
+        # Pair innermost level -> MAC: once per temporal iteration; from a shared level, the union over PEs.
+        inner = np.where(held_r, _RF, np.where(held_g, _GB, _DRAM))
+        u_m = np.where(held_r, 1.0, _tile(nest, mb, workload, op, None, union=True))
+        np_m = np.where(held_r, npe, 1.0)  # instances of the level feeding the MACs
+        crosses_m = ~held_r  # MAC operands travel over the array network unless they come from the PE's own RF
+
+        if op != "O":
+            # DRAM -> GB
+            x = e_g * t_gb
+            reads[_DRAM, oi] += x
+            fills[_GB, oi] += x
+            # parent -> RF: the parent reads the union once per fill event (multicast); every PE is filled.
+            xr = e_r * u_r
+            reads[_GB, oi] += np.where(rf_parent == _GB, xr, 0.0)
+            reads[_DRAM, oi] += np.where(rf_parent == _DRAM, xr, 0.0)
+            delivered = e_r * t_rf * npe
+            fills[_RF, oi] += delivered
+            noc += delivered * wpj
+            # innermost -> MAC
+            xm = T * u_m * np_m
+            for lv in (_DRAM, _GB, _RF):
+                reads[lv, oi] += np.where(inner == lv, xm, 0.0)
+            noc += np.where(crosses_m, T * npe, 0.0) * wpj
+        else:
+            # DRAM <-> GB: evictions up, partial sums read back on every refill but the first of each tile.
+            d_g = np.where(held_g, nest.distinct_outputs(fg), 0.0)
+            back_g = (e_g - d_g) * t_gb
+            reads[_DRAM, oi] += back_g
+            fills[_GB, oi] += back_g
+            updates[_DRAM, oi] += e_g * t_gb
+            reads[_GB, oi] += e_g * t_gb
+            z_g = e_g * t_gb - back_g  # element lifetimes at GB that start from zero
+            # parent <-> RF, through the array network; spatial reduction collapses the PEs' partial sums.
+            d_r = np.where(held_r, nest.distinct_outputs(fr), 0.0)
+            back_r = (e_r - d_r) * u_r
+            up_r = e_r * u_r
+            for lv in (_DRAM, _GB):
+                sel = rf_parent == lv
+                reads[lv, oi] += np.where(sel, back_r, 0.0)
+                updates[lv, oi] += np.where(sel, up_r, 0.0)
+            fills[_RF, oi] += back_r
+            reads[_RF, oi] += e_r * t_rf * npe
+            hops += e_r * (t_rf * npe - u_r)
+            noc += (back_r + up_r) * wpj
+            z_r = e_r * t_rf * npe - back_r
+            # innermost -> MAC: read-modify-write per MAC, except the first touch of a zero-started lifetime.
+            z_inner = np.where(held_r, z_r, np.where(held_g, z_g, t_dram))
+            up_m = T * u_m * np_m
+            rd_m = up_m - z_inner
+            for lv in (_DRAM, _GB, _RF):
+                sel = inner == lv
+                reads[lv, oi] += np.where(sel, rd_m, 0.0)
+                updates[lv, oi] += np.where(sel, up_m, 0.0)
+            hops += T * (npe - u_m * np_m)
+            noc += np.where(crosses_m, rd_m + up_m, 0.0) * wpj
+
+    # ---- validity -------------------------------------------------------------------------------------------
+    reason = np.zeros(B, np.int16)
+    dbuf_g, dbuf_r = mb.double_buffered[0], mb.double_buffered[1]
+    # RF capacity (lowest priority: assigned first, overwritten by any higher-priority failure).
+    rf_cap = np.zeros((3, B))
+    for oi in reversed(range(3)):
+        op = OPERANDS[oi]
+        words = hw.rf_words(op)
+        rf_cap[oi] = np.where(dbuf_r, words // 2, words)
+        reason = np.where((mb.cut[1, oi] >= 0) & (tiles[_RF, oi] > rf_cap[oi]), CAPACITY + 3 + oi, reason)
+    # GB capacity per buffer; blame the operand with the biggest tile in an overflowing shared buffer.
+    nb = len(hw.buffers)
+    gb_bytes = np.zeros((nb, B))
+    gb_cap = np.zeros((nb, B))
+    for bi in reversed(range(nb)):
+        buf = hw.buffers[bi]
+        blame = np.full(B, _OP[buf.operands[0]])
+        biggest = np.full(B, -1.0)
+        for op in buf.operands:
+            oi = _OP[op]
+            by = tiles[_GB, oi] * hw.word_bytes(op)
+            gb_bytes[bi] += by
+            blame = np.where(by > biggest, oi, blame)
+            biggest = np.maximum(by, biggest)
+        gb_cap[bi] = np.where(dbuf_g, buf.capacity / 2, buf.capacity)
+        reason = np.where(gb_bytes[bi] > gb_cap[bi], CAPACITY + blame, reason)
+    for li in reversed(range(2)):
+        for oi in reversed(range(3)):
+            op = OPERANDS[oi]
+            absent = hw.buffer_for(op) is None if li == 0 else hw.rf_words(op) == 0
+            if absent:
+                reason = np.where(mb.cut[li, oi] >= 0, NO_STORAGE + 3 * li + oi, reason)
+    reason = np.where(nest.cols > hw.pe_cols, FANOUT_COLS, reason)
+    reason = np.where(nest.rows > hw.pe_rows, FANOUT_ROWS, reason)
+    for d in reversed(range(len(DIMS))):
+        reason = np.where(nest.prod[d] < nest.bounds[d], FACTOR_PRODUCT + d, reason)
+    valid = reason == VALID
+
+    # ---- energy ---------------------------------------------------------------------------------------------
+    acc_e = np.zeros((3, 3, B))
+    level_e = {}
+    for li, lv in enumerate(LEVELS):
+        tot = zeros
+        for oi, op in enumerate(OPERANDS):
+            acc_e[li, oi] = reads[li, oi] * et.read[(lv, op)] + (fills[li, oi] + updates[li, oi]) * et.write[(lv, op)]
+            tot = tot + acc_e[li, oi]
+        level_e[lv] = tot
+    macs_computed = T * npe
+    breakdown = {
+        **level_e,
+        "noc": noc,
+        "reduction": hops * et.reduction_hop_pj,
+        "mac": macs_computed * et.mac_pj,
+    }
+    energy_pj = zeros
+    for v in breakdown.values():
+        energy_pj = energy_pj + v
+
+    # ---- cycles ---------------------------------------------------------------------------------------------
+    traffic = reads + fills + updates
+    t_dram = zeros
+    for oi, op in enumerate(OPERANDS):
+        t_dram = t_dram + traffic[_DRAM, oi] * hw.word_bytes(op)
+    t_dram = t_dram / hw.system.dram_bandwidth
+    t_gb = zeros
+    for buf in hw.buffers:
+        by = zeros
+        for op in buf.operands:
+            by = by + traffic[_GB, _OP[op]] * hw.word_bytes(op)
+        t_gb = np.maximum(t_gb, by / buf.bandwidth)
+    # DRAM transfers fill the GB: hidden behind compute only if the GB is double-buffered. GB transfers feed the
+    # RFs: hidden if the RFs are double-buffered, or if no operand uses an RF (the GB streams to the MACs).
+    ov_dram = dbuf_g
+    ov_gb = dbuf_r | ~any_rf
+    cycles = (
+        np.maximum(np.maximum(T, np.where(ov_dram, t_dram, 0.0)), np.where(ov_gb, t_gb, 0.0))
+        + np.where(ov_dram, 0.0, t_dram)
+        + np.where(ov_gb, 0.0, t_gb)
+    )
+    edp = np.where(valid, energy_pj * cycles, np.inf)
+    return CostResult(
+        workload=workload,
+        hw=hw,
+        energy_pj=energy_pj,
+        cycles=cycles,
+        edp=edp,
+        valid=valid,
+        reason=reason,
+        macs_computed=macs_computed,
+        utilisation=workload.macs / (cycles * hw.num_pes),
+        compute_cycles=T,
+        transfer_cycles=np.stack([t_dram, t_gb]),
+        reads=reads,
+        fills=fills,
+        updates=updates,
+        access_energy=acc_e,
+        tile_words=tiles,
+        energy_breakdown=breakdown,
+        factor_products=nest.prod,
+        fanout=np.stack([nest.rows, nest.cols]),
+        gb_bytes=gb_bytes,
+        gb_capacity=gb_cap,
+        rf_capacity=rf_cap,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class ModelCost:
+    """Whole-model cost: EDP = (Σ count x energy) x (Σ count x cycles); valid only if every layer is."""
+
+    energy_pj: float
+    cycles: float
+    edp: float
+    valid: bool
+    layers: tuple[dict[str, Any], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        if not math.isfinite(d["edp"]):
+            d["edp"] = None
+        d["layers"] = list(d["layers"])
+        return d
+
+
+def evaluate_model(layers: Iterable[tuple[Workload, MappingCost]]) -> ModelCost:
+    """Combine per-layer costs with their call-site counts (``workload.count``) into the model's cost.
+
+    The model's EDP does not decompose per layer, which is why the inner search keeps a Pareto set per layer.
+    """
+    energy = 0.0
+    cycles = 0.0
+    valid = True
+    out = []
+    for wl, cost in layers:
+        energy += wl.count * cost.energy_pj
+        cycles += wl.count * cost.cycles
+        valid &= cost.valid
+        out.append(
+            {"workload": wl.name, "count": wl.count, "energy_pj": cost.energy_pj, "cycles": cost.cycles,
+             "valid": cost.valid, "reason_text": cost.reason_text}
+        )
+    return ModelCost(energy, cycles, energy * cycles if valid else math.inf, valid, tuple(out))
+
+
+__all__ = [
+    "VALID", "FACTOR_PRODUCT", "FANOUT_ROWS", "FANOUT_COLS", "NO_STORAGE", "CAPACITY",
+    "reason_text", "CostResult", "MappingCost", "evaluate", "ModelCost", "evaluate_model",
+]
