@@ -81,6 +81,7 @@ class SystemParams:
             v = getattr(self, field)
             if not _is_pos_number(v):
                 raise CodesignError(f"system parameter {field} must be a positive number, got {v!r}")
+            object.__setattr__(self, field, float(v))  # 8 and 8.0 serialise (and hash) the same
 
     @property
     def word_bits(self) -> int:
@@ -149,6 +150,7 @@ class Buffer:
         object.__setattr__(self, "operands", tuple(o for o in OPERANDS if o in ops))
         if not _is_pos_number(self.bandwidth):
             raise CodesignError(f"buffer {self.name!r}: bandwidth must be a positive number of bytes/cycle, got {self.bandwidth!r}")
+        object.__setattr__(self, "bandwidth", float(self.bandwidth))
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "capacity": self.capacity, "operands": list(self.operands), "bandwidth": self.bandwidth}
@@ -319,9 +321,26 @@ class HardwareConfig:
         return cls.from_json(_read_json(path, "hardware"))
 
     def config_hash(self) -> str:
-        """Stable hex digest (SHA-256) of the canonical JSON; seeds searches, so it ignores nothing but key order."""
-        text = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+        """Stable hex digest (SHA-256) of the canonical JSON of the knobs and system parameters.
+
+        The ``name`` and ``vta_extra`` do not change the model, so they are left out: the same hardware under
+        another label seeds the same searches.
+        """
+        obj = self.to_json()
+        obj.pop("name")
+        obj.pop("vta_extra", None)
+        text = json.dumps(obj, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def summary(self) -> str:
+        """One line for logs and reports, e.g. ``eyeriss: 12x14 PEs, global 108 kB (I,O) 32 B/c, RF I/W/O 12/224/24``."""
+        bufs = ", ".join(
+            f"{b.name} {b.capacity / 1024:g} kB ({','.join(b.operands)}) {b.bandwidth:g} B/c" for b in self.buffers
+        )
+        return (
+            f"{self.name}: {self.pe_rows}x{self.pe_cols} PEs, {bufs or 'no buffers'}, RF I/W/O "
+            f"{self.rf_input_words}/{self.rf_weight_words}/{self.rf_output_words}, {self.system.precision}"
+        )
 
 
 def _read_json(path: str | os.PathLike, what: str) -> Any:
@@ -658,8 +677,8 @@ def energy_table(hw: HardwareConfig) -> EnergyTable:
 
 @dataclasses.dataclass(frozen=True)
 class AreaBreakdown:
-    """Area per component, mm² (``pe_macs``, ``rf_input``, ``rf_weight``, ``rf_output``, ``buffer_<name>``,
-    ``noc``)."""
+    """Area per component, mm² (``pe_macs``, ``pe_regs``, ``rf_input``, ``rf_weight``, ``rf_output``,
+    ``buffer_<name>``, ``noc``)."""
 
     components: dict[str, float]
 
@@ -675,6 +694,7 @@ def area(hw: HardwareConfig) -> AreaBreakdown:
     um2 = 1e-6  # µm² -> mm²
     comp: dict[str, float] = {
         "pe_macs": hw.num_pes * tech.mac_area_um2(sysp.word_bits, sysp.acc_bits) * um2,
+        "pe_regs": hw.num_pes * tech.pe_regs_area_um2(sysp.word_bits, sysp.acc_bits) * um2,
     }
     for op, key in (("I", "rf_input"), ("W", "rf_weight"), ("O", "rf_output")):
         comp[key] = hw.num_pes * tech.rf_area_um2(hw.rf_words(op), sysp.operand_bits(op)) * um2

@@ -15,8 +15,9 @@ Sources
 [M07]  K. Mistry et al., "A 45nm logic technology with high-k + metal gate transistors, strained silicon, 9 Cu
        interconnect layers, 193nm dry patterning, and 100% Pb-free packaging", IEDM 2007 (6T SRAM cell 0.346 µm²).
 [N45]  NanGate FreePDK45 Open Cell Library (DFF_X1 flip-flop 4.522 µm²).
-[C65]  CACTI 6.5 / Accelergy's CACTI plug-in: SRAM array efficiency (cell area / macro area) of roughly 0.5-0.8 for
-       8-512 kB single-bank macros with 64-bit ports, lower for small or heavily banked macros.
+[C7]   CACTI 7.0 (N. Muralimanohar, R. Balasubramonian, N. Jouppi, HP Labs; Balasubramonian et al., ACM TACO 2017),
+       run at 45 nm through the sources shipped in the PyPI package hwcomponents-cacti 1.0.40 (Accelergy's CACTI
+       plug-in); the runs are listed below and in docs/hardware.md.
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ EYERISS_RF_OVER_MAC: float = 1.0  # [E16] RF 1x
 EYERISS_NOC_OVER_MAC: float = 2.0  # [E16] NoC 2x (one inter-PE / array-bus transfer)
 EYERISS_GB_OVER_MAC: float = 6.0  # [E16] global buffer 6x (cross-check only, see docs/hardware.md)
 EYERISS_DRAM_OVER_MAC: float = 200.0  # [E16] DRAM 200x (cross-check only)
-#: Write energy over read energy. CACTI reports SRAM write and read energies within ~20 % of each other for these
-#: sizes [C65]; the difference is below the accuracy of this table, so writes cost the same as reads.
+#: Write energy over read energy. The [C7] runs below give write/read between 0.8 and 1.3 for 64-bit ports from
+#: 8 kB to 1 MB, with no consistent sign; within this table's accuracy writes cost the same as reads.
 WRITE_OVER_READ: float = 1.0
 
 # DRAM [H14]: 1.3-2.6 nJ per 64-bit access (DDR3). The low end is the default system parameter.
@@ -58,18 +59,42 @@ DEFAULT_DRAM_PJ_PER_BIT: float = DRAM_PJ_PER_64BIT[0] / 64.0  # 20.3 pJ/bit
 
 # ---------------------------------------------------------------------------------------------------------------
 # Area.
-SRAM_CELL_UM2: float = 0.346  # [M07] 45 nm 6T SRAM bit cell
-FLOP_UM2: float = 4.522  # [N45] DFF_X1; a register-file bit = one flop plus its share of read mux / write enable
-RF_BIT_OVERHEAD: float = 1.5  # assumption: read mux tree and write decode add ~50 % to the flop (typical std-cell RF)
-#: SRAM macro periphery (decoders, sense amps, drivers, I/O) per 64-bit-port bank, modelled as
-#: ``PERIPH_FIXED_UM2 + PERIPH_EDGE_UM2 * sqrt(bank_bits)``: the row decoder and column circuitry grow with the
-#: array edge. The two constants are chosen so that the array efficiency is ~0.5 at 8 kB and ~0.75 at 64 kB, in the
-#: range CACTI 6.5 reports for single-bank 45 nm macros [C65].
-PERIPH_FIXED_UM2: float = 2000.0
-PERIPH_EDGE_UM2: float = 80.0
-#: Native port width of one SRAM bank, bits. A buffer that must deliver more bytes per cycle is built from more
-#: banks (each with its own periphery), which is how bandwidth costs area.
+SRAM_CELL_UM2: float = 0.346  # [M07] 45 nm 6T SRAM bit cell (cross-check of the fitted per-bit area below)
+FLOP_UM2: float = 4.522  # [N45] DFF_X1
+#: A register-file bit = one flop plus its share of the read mux tree and write enables; assumption: +50 %.
+RF_BIT_OVERHEAD: float = 1.5
+#: SRAM macro area model ``SRAM_UM2_PER_BIT * bits + banks * SRAM_UM2_PER_BANK + SRAM_UM2_WIRING *
+#: sqrt(bits * banks)``: bit cells, per-bank periphery (decoders, sense amps, drivers), and the wiring that reaches
+#: every bank. Least-squares fit (in log space) to the [C7] runs in :data:`CACTI_45NM_AREA_MM2`; every point is
+#: within 1.35x of CACTI, the worst being the smallest macros (256 B-1 kB), which the model over-estimates.
+SRAM_UM2_PER_BIT: float = 0.385
+SRAM_UM2_PER_BANK: float = 548.0
+SRAM_UM2_WIRING: float = 12.0
+#: Native port width of one SRAM bank, bits (the width CACTI was run with). A buffer that must deliver more bytes
+#: per cycle is built from more banks, each with its own periphery: that is how bandwidth costs area.
 SRAM_PORT_BITS: int = 64
+#: [C7] CACTI 7.0 (as shipped in hwcomponents-cacti 1.0.40, rebuilt from source), 45 nm, "ram" type, one
+#: read/write port of 64 bits per bank, itrs-lstp cells and periphery, hwcomponents-cacti's default design
+#: objective: (capacity bytes, banks) -> area mm². Used to fit the model above and checked in the tests.
+CACTI_45NM_AREA_MM2: dict[tuple[int, int], float] = {
+    (1024, 1): 0.00360, (2048, 1): 0.00754, (4096, 1): 0.01350, (8192, 1): 0.02627, (16384, 1): 0.05074,
+    (32768, 1): 0.09486, (65536, 1): 0.20905, (131072, 1): 0.42959, (262144, 1): 0.87209, (1048576, 1): 3.26283,
+    (8192, 4): 0.03952, (8192, 16): 0.04980, (8192, 32): 0.06390, (32768, 4): 0.12214, (32768, 16): 0.14830,
+    (32768, 32): 0.14400, (131072, 4): 0.41175, (131072, 16): 0.47100, (131072, 32): 0.53080, (262144, 4): 0.88797,
+    (262144, 16): 0.86390, (262144, 32): 0.99470,
+}
+#: [C7] the same runs' read energy of one 64-bit word, pJ: a cross-check of the [H14] points (8 kB 6.1 vs 10,
+#: 32 kB 17.0 vs 20, 1 MB 93.5 vs 100). Write/read energy ratio in these runs: 0.8-1.3.
+CACTI_45NM_READ64_PJ: dict[int, float] = {
+    512: 1.414, 1024: 1.670, 2048: 2.756, 4096: 3.386, 8192: 6.137, 16384: 11.610, 32768: 17.042,
+    65536: 25.869, 131072: 32.286, 262144: 44.716, 1048576: 93.519,
+}
+#: [C7] read energy of one 16-bit word from a 16-bit-wide array, pJ: the register-file sizes, a cross-check of the
+#: [E16] anchor (0.5 kB: CACTI 0.72 pJ vs 1x a 16-bit MAC = 0.89 pJ).
+CACTI_45NM_READ16_PJ: dict[int, float] = {256: 0.545, 512: 0.720, 1024: 1.155}
+
+#: Per-PE pipeline registers: each PE latches its two operands and its accumulator (one flop per bit, [N45]).
+PE_PIPELINE_REGS: bool = True
 
 #: NoC wiring and routers per PE, as a fraction of that PE's MAC area. Assumption (no published 45 nm figure): the
 #: Eyeriss NoC is a set of buses with multicast controllers whose area is small next to the PEs [E17].
@@ -171,28 +196,21 @@ def sram_banks(bandwidth_bytes_per_cycle: float) -> int:
     return max(1, math.ceil(bandwidth_bytes_per_cycle * 8.0 / SRAM_PORT_BITS - 1e-9))
 
 
-def sram_area_um2(capacity_bytes: float, bandwidth_bytes_per_cycle: float) -> float:
-    """Area of an SRAM buffer: bit cells [M07] plus per-bank periphery; more bandwidth means more banks.
+def sram_area_um2(capacity_bytes: float, bandwidth_bytes_per_cycle: float = 8.0) -> float:
+    """Area of an SRAM buffer (µm²), fitted to CACTI [C7]; grows with capacity and with bandwidth (banks).
 
-    ``cells = bits * 0.346 µm²``; the capacity is split over ``banks = ceil(8 * bandwidth / 64)`` banks and each
-    adds ``PERIPH_FIXED_UM2 + PERIPH_EDGE_UM2 * sqrt(bank_bits)``. Area grows with capacity and with bandwidth.
+    ``0.385 * bits + banks * 548 + 12 * sqrt(bits * banks)`` with ``banks = ceil(8 * bandwidth / 64)``.
     """
     bits = capacity_bytes * 8.0
     banks = sram_banks(bandwidth_bytes_per_cycle)
-    periphery = banks * (PERIPH_FIXED_UM2 + PERIPH_EDGE_UM2 * math.sqrt(bits / banks))
-    return bits * SRAM_CELL_UM2 + periphery
-
-
-def sram_array_efficiency(capacity_bytes: float, bandwidth_bytes_per_cycle: float = 8.0) -> float:
-    """Cell area / macro area of :func:`sram_area_um2` (for checking against CACTI's typical 0.5-0.8)."""
-    return capacity_bytes * 8.0 * SRAM_CELL_UM2 / sram_area_um2(capacity_bytes, bandwidth_bytes_per_cycle)
+    return bits * SRAM_UM2_PER_BIT + banks * SRAM_UM2_PER_BANK + SRAM_UM2_WIRING * math.sqrt(bits * banks)
 
 
 def rf_area_um2(words: int, word_bits: int) -> float:
-    """Area of one per-PE register file: flops [N45] with read/write overhead, or an SRAM macro when smaller.
+    """Area of one per-PE register file (µm²): flops [N45] with read/write overhead, or an SRAM macro when smaller.
 
-    Small spads are flop arrays; larger ones are SRAM (Eyeriss built its 224-word weight spad as SRAM and the
-    12- and 24-word spads as registers [E17]), so the cheaper of the two is taken.
+    Small spads are flop arrays, larger ones SRAM (Eyeriss built its 224-word filter spad as SRAM and its 12- and
+    24-word spads from registers [E17]), so the cheaper of the two is taken. The SRAM is one word wide.
     """
     if words <= 0:
         return 0.0
@@ -202,6 +220,11 @@ def rf_area_um2(words: int, word_bits: int) -> float:
     return min(flops, sram)
 
 
+def pe_regs_area_um2(word_bits: int, acc_bits: int = 32) -> float:
+    """Pipeline registers of one PE (µm²): two operand words and one accumulator word of flops [N45]."""
+    return (2 * word_bits + acc_bits) * FLOP_UM2 if PE_PIPELINE_REGS else 0.0
+
+
 def noc_area_um2(num_pes: int, word_bits: int, acc_bits: int = 32) -> float:
-    """Area of the PE-array network: :data:`NOC_AREA_OVER_MAC` of the MAC area per PE (assumption, see above)."""
+    """Area of the PE-array network (µm²): :data:`NOC_AREA_OVER_MAC` of the MAC area per PE (assumption)."""
     return num_pes * NOC_AREA_OVER_MAC * mac_area_um2(word_bits, acc_bits)
