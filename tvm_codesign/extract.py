@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import Counter
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 from .errors import CodesignError
 from .workload import Workload, merge_by_signature
@@ -269,7 +269,15 @@ def _loads_of_product(value: Any) -> tuple[Any, Any] | None:
 IterBinding = dict[str, tuple[tuple[str, int], ...]]
 
 
-def analyse_block(func: Any, block_name: str, primfunc: str = "main") -> tuple[Workload, IterBinding]:
+class BlockAnalysis(NamedTuple):
+    """A MAC block understood: its workload, how its iter vars map to dims, and its operand buffers' names."""
+
+    workload: Workload
+    binding: IterBinding
+    buffers: dict[str, str]  # operand ("I", "W", "O") -> TIR buffer name
+
+
+def analyse_block(func: Any, block_name: str, primfunc: str = "main") -> BlockAnalysis:
     """Analyse one named block of a PrimFunc as a MAC nest (what :func:`tvm_codesign.schedule` builds on).
 
     Raises
@@ -290,8 +298,8 @@ def analyse_block(func: Any, block_name: str, primfunc: str = "main") -> tuple[W
 
 def _analyse_mac_block(
     block: Any, primfunc: str, count: int, producers: dict[str, Any]
-) -> tuple[Workload, IterBinding] | None:
-    """The block as a :class:`Workload` and its :data:`IterBinding` if it is a two-tensor MAC, else ``None``."""
+) -> BlockAnalysis | None:
+    """The block as a :class:`BlockAnalysis` if it is a two-tensor MAC, else ``None``."""
     kinds = {iv.var.name: int(iv.iter_type) for iv in block.iter_vars}
     extents = {iv.var.name: int(iv.dom.extent) for iv in block.iter_vars}
     if _REDUCE not in kinds.values() or any(k not in (_SPATIAL, _REDUCE) for k in kinds.values()):
@@ -452,7 +460,7 @@ def _analyse_mac_block(
         padding=padding,
         sources=((primfunc, block.name_hint),),
     )
-    return workload, binding
+    return BlockAnalysis(workload, binding, {"I": inp.source.name, "W": wgt.source.name, "O": out.name})
 
 
 def _padding(inp: Any, wins: list[tuple], producers: dict[str, Any]) -> tuple[int, int, int, int]:
