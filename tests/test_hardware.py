@@ -417,3 +417,13 @@ def test_eyeriss_area_against_cacti_and_chip():
 def test_summary_one_line():
     s = preset("eyeriss").summary()
     assert "\n" not in s and "12x14" in s and "108 kB" in s
+
+
+def test_hashable_and_picklable_with_nested_vta_extra():
+    import pickle
+
+    cfg = dict(VTA_DEFAULT, FUTURE={"a": [1, 2]})
+    a, b = from_vta_config(cfg), from_vta_config(cfg)
+    assert a == b and hash(a) == hash(b) and len({a, b, preset("eyeriss")}) == 2
+    assert pickle.loads(pickle.dumps(a)) == a  # workers are spawned: configs travel by pickle
+    _one_line_error(_vta_like, vta_extra=(("K", object()),), match="vta_extra must be JSON-ready")

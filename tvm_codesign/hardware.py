@@ -137,23 +137,35 @@ class Buffer:
         if not isinstance(self.name, str) or not self.name:
             raise CodesignError(f"buffer name must be a non-empty string, got {self.name!r}")
         if not _is_int(self.capacity) or self.capacity < 1:
-            raise CodesignError(f"buffer {self.name!r}: capacity must be a positive integer of bytes, got {self.capacity!r}")
+            raise CodesignError(
+                f"buffer {self.name!r}: capacity must be a positive integer of bytes, got {self.capacity!r}"
+            )
         ops = (self.operands,) if isinstance(self.operands, str) else tuple(self.operands)
         if not ops:
             raise CodesignError(f"buffer {self.name!r}: holds no operand; drop it instead")
         for op in ops:
             if op not in OPERANDS:
-                raise CodesignError(f"buffer {self.name!r}: unknown operand {op!r}; expected some of {', '.join(OPERANDS)}")
+                raise CodesignError(
+                    f"buffer {self.name!r}: unknown operand {op!r}; expected some of {', '.join(OPERANDS)}"
+                )
         if len(set(ops)) != len(ops):
             raise CodesignError(f"buffer {self.name!r}: operand listed twice in {ops!r}")
         # Canonical order so that equal buffers compare and hash equal.
         object.__setattr__(self, "operands", tuple(o for o in OPERANDS if o in ops))
         if not _is_pos_number(self.bandwidth):
-            raise CodesignError(f"buffer {self.name!r}: bandwidth must be a positive number of bytes/cycle, got {self.bandwidth!r}")
+            raise CodesignError(
+                f"buffer {self.name!r}: bandwidth must be a positive number of bytes/cycle, got {self.bandwidth!r}"
+            )
         object.__setattr__(self, "bandwidth", float(self.bandwidth))
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "capacity": self.capacity, "operands": list(self.operands), "bandwidth": self.bandwidth}
+        """A JSON-ready dict."""
+        return {
+            "name": self.name,
+            "capacity": self.capacity,
+            "operands": list(self.operands),
+            "bandwidth": self.bandwidth,
+        }
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> "Buffer":
@@ -228,9 +240,20 @@ class HardwareConfig:
                 )
         object.__setattr__(self, "buffers", bufs)
         if not isinstance(self.system, SystemParams):
-            raise CodesignError(f"hardware {self.name!r}: system must be SystemParams, got {type(self.system).__name__}")
-        extra = tuple((str(k), v) for k, v in (self.vta_extra.items() if isinstance(self.vta_extra, Mapping) else self.vta_extra))
+            raise CodesignError(
+                f"hardware {self.name!r}: system must be SystemParams, got {type(self.system).__name__}"
+            )
+        pairs = self.vta_extra.items() if isinstance(self.vta_extra, Mapping) else self.vta_extra
+        try:
+            extra = tuple((str(k), v) for k, v in pairs)
+            json.dumps(dict(extra))
+        except (TypeError, ValueError):
+            raise CodesignError(f"hardware {self.name!r}: vta_extra must be JSON-ready (key, value) pairs") from None
         object.__setattr__(self, "vta_extra", extra)
+
+    def __hash__(self) -> int:
+        # vta_extra may hold lists or dicts (whatever a vta_config.json had), which the generated hash cannot take.
+        return hash((self.config_hash(), self.name, json.dumps(dict(self.vta_extra), sort_keys=True)))
 
     # ----------------------------------------------------------------------------------------------------------
     @property
@@ -333,7 +356,7 @@ class HardwareConfig:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def summary(self) -> str:
-        """One line for logs and reports, e.g. ``eyeriss: 12x14 PEs, global 108 kB (I,O) 32 B/c, RF I/W/O 12/224/24``."""
+        """One line for logs and reports, e.g. ``eyeriss: 12x14 PEs, global 108 kB (I,O) 32 B/c, RF I/W/O ...``."""
         bufs = ", ".join(
             f"{b.name} {b.capacity / 1024:g} kB ({','.join(b.operands)}) {b.bandwidth:g} B/c" for b in self.buffers
         )
@@ -458,7 +481,9 @@ def load_hardware(spec: str | os.PathLike, system: SystemParams | None = None) -
     if isinstance(spec, str) and spec in PRESETS:
         return preset(spec, system)
     if not os.path.exists(spec):
-        raise CodesignError(f"hardware {os.fspath(spec)!r} is neither a preset ({', '.join(PRESETS)}) nor an existing file")
+        raise CodesignError(
+            f"hardware {os.fspath(spec)!r} is neither a preset ({', '.join(PRESETS)}) nor an existing file"
+        )
     obj = _read_json(spec, "hardware")
     if isinstance(obj, Mapping) and "LOG_BLOCK" in obj:
         return from_vta_config(obj, system)
