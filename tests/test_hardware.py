@@ -427,3 +427,18 @@ def test_hashable_and_picklable_with_nested_vta_extra():
     assert a == b and hash(a) == hash(b) and len({a, b, preset("eyeriss")}) == 2
     assert pickle.loads(pickle.dumps(a)) == a  # workers are spawned: configs travel by pickle
     _one_line_error(_vta_like, vta_extra=(("K", object()),), match="vta_extra must be JSON-ready")
+
+
+@pytest.mark.skipif(
+    "TVM_CODESIGN_CACTI_DIR" not in __import__("os").environ,
+    reason="set TVM_CODESIGN_CACTI_DIR to an unpacked hwcomponents_cacti package with a working cacti binary",
+)
+def test_cacti_tables_regenerate():
+    import os
+
+    pkg = os.environ["TVM_CODESIGN_CACTI_DIR"]
+    for cap, banks in [(8192, 1), (131072, 16), (1048576, 1)]:
+        read, _, mm2 = tech.cacti_sram(pkg, cap, banks)
+        assert mm2 == pytest.approx(tech.CACTI_45NM_AREA_MM2[(cap, banks)], rel=1e-3)
+        if banks == 1:
+            assert read == pytest.approx(tech.CACTI_45NM_READ64_PJ[cap], rel=1e-3)

@@ -228,3 +228,43 @@ def pe_regs_area_um2(word_bits: int, acc_bits: int = 32) -> float:
 def noc_area_um2(num_pes: int, word_bits: int, acc_bits: int = 32) -> float:
     """Area of the PE-array network (µm²): :data:`NOC_AREA_OVER_MAC` of the MAC area per PE (assumption)."""
     return num_pes * NOC_AREA_OVER_MAC * mac_area_um2(word_bits, acc_bits)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+def cacti_sram(
+    package_dir: str, capacity_bytes: int, banks: int = 1, port_bits: int = 64, tech_um: float = 0.045
+) -> tuple[float, float, float]:
+    """Run CACTI for one SRAM and return ``(read pJ, write pJ, area mm²)``: how the [C7] tables were made.
+
+    Maintenance helper, not used by the model. ``package_dir`` is an unpacked ``hwcomponents_cacti`` package
+    directory (the PyPI wheel) whose ``cacti/cacti`` binary runs on this machine (rebuild it with ``make`` in
+    ``cacti/`` if the bundled one does not); its ``default_cfg.cfg`` supplies the settings not given here.
+    """
+    import csv
+    import os
+    import subprocess
+    import tempfile
+
+    cacti_dir = os.path.join(package_dir, "cacti")
+    with open(os.path.join(package_dir, "default_cfg.cfg"), encoding="utf-8") as f:
+        cfg = f.read()
+    block = port_bits // 8
+    cfg += (
+        f"\n-size (bytes) {capacity_bytes}\n-read-write port  1\n-block size (bytes) {block}\n"
+        f"-technology (u) {tech_um}\n-output/input bus width  {port_bits}\n-UCA bank {banks}\n"
+        '-cache type "ram"\n-tag size (b) 0\n-associativity 1\n'
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg_path = os.path.join(tmp, "sram.cfg")
+        with open(cfg_path, "w", encoding="utf-8") as f:
+            f.write(cfg)
+        subprocess.run(
+            ["./cacti", "-infile", cfg_path], cwd=cacti_dir, check=True, capture_output=True, timeout=600
+        )
+        with open(cfg_path + ".out", encoding="utf-8") as f:
+            row = list(csv.DictReader(f))[-1]
+    return (
+        float(row[" Dynamic read energy (nJ)"]) * 1e3,
+        float(row[" Dynamic write energy (nJ)"]) * 1e3,
+        float(row[" Area (mm2)"]),
+    )
