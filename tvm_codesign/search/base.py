@@ -1,0 +1,275 @@
+"""The one ask/tell interface every search strategy implements, inner (mappings) and outer (hardware) alike.
+
+A *space* proposes points that already meet the constraints known before evaluation (capacity, fan-out, area
+budget), encodes them as numbers for surrogates and gives local moves. Points travel in batches as integer
+**genome** arrays of shape ``(n, space.genome_size)`` so that spaces and the vectorized cost model never loop in
+Python per point. An *objective* scores a batch: a value to minimise (e.g. log EDP) and whether each point turned
+out feasible under the constraints only known after evaluation. A *strategy* decides what to ask next from what
+it was told; :func:`run_search` drives one strategy against one objective for a budget of evaluations.
+
+Layout follows scikit-optimize's split: space / surrogate / acquisition live in separate modules, and every
+strategy has the same ``ask(n)`` / ``tell(genomes, outcome)`` surface, so benchmarks compare them at equal
+numbers of evaluations, equal wall time and equal seeds.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import time
+from typing import Any, Callable, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class SearchSpace(Protocol):
+    """What a strategy needs of a space (mapping space, hardware space, or a toy space in tests)."""
+
+    #: Length of one genome (an integer vector).
+    genome_size: int
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``(m, genome_size)`` int genomes, ``m <= n``, all meeting the known constraints."""
+
+    def encode(self, genomes: np.ndarray) -> np.ndarray:
+        """``(m, d)`` float features for surrogates (roughly in [0, 1]; log-scaled where sizes span decades)."""
+
+    def neighbors(self, genomes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One local move from each genome (same shape), each meeting the known constraints."""
+
+    def size(self) -> float:
+        """Number of points in the space (an estimate where it cannot be counted)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What evaluating a batch of genomes gave.
+
+    Attributes
+    ----------
+    value
+        ``(m,)`` value to minimise; ``inf`` where infeasible or failed.
+    feasible
+        ``(m,)`` bool: met every constraint that is only known after evaluation.
+    failed
+        ``(m,)`` bool: the evaluation itself crashed. A failed point is **not** infeasible: surrogates and
+        feasibility models skip it rather than learn from it.
+    objectives
+        Optional ``(m, k)`` raw objectives (e.g. energy and cycles) for Pareto sets.
+    """
+
+    value: np.ndarray
+    feasible: np.ndarray
+    failed: np.ndarray | None = None
+    objectives: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        value = np.asarray(self.value, dtype=float)
+        feasible = np.asarray(self.feasible, dtype=bool)
+        failed = np.zeros(len(value), bool) if self.failed is None else np.asarray(self.failed, dtype=bool)
+        if not (len(value) == len(feasible) == len(failed)):
+            raise ValueError("value, feasible and failed must have one entry per genome")
+        object.__setattr__(self, "value", np.where(feasible & ~failed, value, np.inf))
+        object.__setattr__(self, "feasible", feasible)
+        object.__setattr__(self, "failed", failed)
+
+
+Objective = Callable[[np.ndarray], Outcome]
+
+
+class Strategy(abc.ABC):
+    """Base of every strategy: keeps what it was told, the best point, and the evaluation history.
+
+    Parameters
+    ----------
+    space
+        The :class:`SearchSpace` to search.
+    seed
+        Seed of the strategy's own random generator; equal seeds give equal searches.
+    """
+
+    name: str = "strategy"
+
+    def __init__(self, space: SearchSpace, seed: int = 0) -> None:
+        self.space = space
+        self.rng = np.random.default_rng(seed)
+        self.X = np.zeros((0, space.genome_size), dtype=np.int64)
+        self.y = np.zeros(0)
+        self.feasible = np.zeros(0, bool)
+        self.failed = np.zeros(0, bool)
+        self.objectives: np.ndarray | None = None
+
+    @abc.abstractmethod
+    def ask(self, n: int) -> np.ndarray:
+        """Up to ``n`` genomes to evaluate next."""
+
+    def tell(self, genomes: np.ndarray, outcome: Outcome) -> None:
+        """Record the outcome of evaluating ``genomes`` (in the order they were asked)."""
+        genomes = np.asarray(genomes, dtype=np.int64).reshape(-1, self.space.genome_size)
+        self.X = np.concatenate([self.X, genomes])
+        self.y = np.concatenate([self.y, outcome.value])
+        self.feasible = np.concatenate([self.feasible, outcome.feasible])
+        self.failed = np.concatenate([self.failed, outcome.failed])
+        if outcome.objectives is not None:
+            obj = np.asarray(outcome.objectives, dtype=float)
+            self.objectives = obj if self.objectives is None else np.concatenate([self.objectives, obj])
+
+    @property
+    def best_index(self) -> int | None:
+        """Index of the best feasible point told so far (``None`` if there is none)."""
+        if not len(self.y) or not np.isfinite(self.y).any():
+            return None
+        return int(np.argmin(self.y))
+
+
+@dataclasses.dataclass
+class SearchResult:
+    """A finished search: the best genome, the history, and the Pareto set over the raw objectives."""
+
+    strategy: str
+    best_genome: np.ndarray | None
+    best_value: float
+    evaluations: int
+    history: list[dict[str, Any]]  # one row per batch: evaluations, best value so far, seconds
+    X: np.ndarray
+    y: np.ndarray
+    feasible: np.ndarray
+    failed: np.ndarray
+    objectives: np.ndarray | None
+    seconds: float
+
+    def pareto_indices(self, max_points: int | None = None) -> np.ndarray:
+        """Indices of the non-dominated feasible points over ``objectives`` (minimisation), best value first."""
+        if self.objectives is None:
+            return np.array([] if self.best_genome is None else [int(np.argmin(self.y))], dtype=int)
+        ok = np.flatnonzero(np.isfinite(self.y))
+        front = ok[pareto_front(self.objectives[ok])]
+        front = front[np.argsort(self.y[front], kind="stable")]
+        return front[:max_points] if max_points else front
+
+
+def pareto_front(points: np.ndarray) -> np.ndarray:
+    """Indices of the non-dominated rows of ``points`` (all objectives minimised); duplicates kept once.
+
+    O(n log n) for two objectives (a sort and a running minimum), O(n²) in general.
+    """
+    points = np.asarray(points, dtype=float)
+    n = len(points)
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    if points.shape[1] == 2:
+        order = np.lexsort((points[:, 1], points[:, 0]))
+        keep = []
+        best_second = np.inf
+        for i in order:
+            if points[i, 1] < best_second:
+                keep.append(i)
+                best_second = points[i, 1]
+        return np.array(keep, dtype=int)
+    keep = []
+    for i in range(n):
+        dominated = np.all(points <= points[i], axis=1) & np.any(points < points[i], axis=1)
+        duplicate_before = np.all(points[:i] == points[i], axis=1).any()
+        if not dominated.any() and not duplicate_before:
+            keep.append(i)
+    return np.array(keep, dtype=int)
+
+
+def run_search(
+    strategy: Strategy,
+    objective: Objective,
+    budget: int,
+    batch_size: int = 1,
+    time_limit: float | None = None,
+    callback: Callable[[dict[str, Any]], None] | None = None,
+    initial: np.ndarray | None = None,
+) -> SearchResult:
+    """Ask, evaluate and tell until ``budget`` evaluations (or ``time_limit`` seconds) are spent.
+
+    Parameters
+    ----------
+    strategy
+        The strategy to drive.
+    objective
+        Scores a batch of genomes.
+    budget
+        Evaluations to spend (the last batch is trimmed to fit).
+    batch_size
+        Genomes asked per round.
+    time_limit
+        Optional wall-time limit in seconds, checked between batches.
+    callback
+        Called with each history row (for progress bars).
+    initial
+        Genomes evaluated first and told to the strategy (a warm start, e.g. the best mapping of a dataflow);
+        they count against the budget.
+    """
+    start = time.perf_counter()
+    history: list[dict[str, Any]] = []
+    spent = 0
+    stalls = 0
+    pending = None if initial is None else as_int_genomes(initial, strategy.space.genome_size)[:budget]
+    while spent < budget:
+        if pending is not None and len(pending):
+            genomes, pending = pending[:batch_size], pending[batch_size:]
+            outcome = objective(genomes)
+            strategy.tell(genomes, outcome)
+            spent += len(genomes)
+            continue
+        if time_limit is not None and time.perf_counter() - start >= time_limit:
+            break
+        genomes = strategy.ask(min(batch_size, budget - spent))
+        if len(genomes) == 0:
+            stalls += 1
+            if stalls >= 3:  # the space is exhausted (or the sampler cannot find feasible points)
+                break
+            continue
+        stalls = 0
+        outcome = objective(genomes)
+        strategy.tell(genomes, outcome)
+        spent += len(genomes)
+        best = strategy.best_index
+        row = {
+            "evaluations": spent,
+            "best": float(strategy.y[best]) if best is not None else float("inf"),
+            "seconds": time.perf_counter() - start,
+        }
+        history.append(row)
+        if callback is not None:
+            callback(row)
+    best = strategy.best_index
+    return SearchResult(
+        strategy=strategy.name,
+        best_genome=None if best is None else strategy.X[best].copy(),
+        best_value=float("inf") if best is None else float(strategy.y[best]),
+        evaluations=spent,
+        history=history,
+        X=strategy.X,
+        y=strategy.y,
+        feasible=strategy.feasible,
+        failed=strategy.failed,
+        objectives=strategy.objectives,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def unique_rows(genomes: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
+    """The distinct rows of ``genomes`` in first-seen order, minus any row present in ``exclude``."""
+    if len(genomes) == 0:
+        return genomes
+    genomes = np.ascontiguousarray(genomes, dtype=np.int64)
+    _, first = np.unique(genomes, axis=0, return_index=True)
+    out = genomes[np.sort(first)]
+    if exclude is not None and len(exclude):
+        seen = {r.tobytes() for r in np.ascontiguousarray(exclude, dtype=np.int64)}
+        out = out[[r.tobytes() not in seen for r in out]] if len(out) else out
+    return out
+
+
+def as_int_genomes(rows: Sequence[Sequence[int]] | np.ndarray, genome_size: int) -> np.ndarray:
+    """Validate and convert to an ``(n, genome_size)`` int64 array."""
+    arr = np.asarray(rows, dtype=np.int64)
+    if arr.ndim != 2 or arr.shape[1] != genome_size:
+        raise ValueError(f"expected genomes of shape (n, {genome_size}), got {arr.shape}")
+    return arr
