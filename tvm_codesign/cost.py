@@ -240,48 +240,75 @@ def _touched(P: int, R: int, stride: int, dil: int) -> np.ndarray:
 
 
 class _Nest:
-    """Per-batch arrays derived once from a :class:`MappingBatch` (prefix/suffix products over the slots)."""
+    """Per-batch arrays derived once from a :class:`MappingBatch`: prefix/suffix products over the slots.
+
+    Everything is computed with Python loops over the ``L`` slots of row vectors ``(B,)``: numpy's accumulate
+    along the slot axis of an ``(L, B)`` array is several times slower than ``L`` contiguous row operations.
+    """
 
     def __init__(self, mb: MappingBatch, workload: Workload) -> None:
         L, B = mb.dim.shape
         self.L, self.B = L, B
         self.ar = np.arange(B)
         f = mb.factor.astype(np.float64)
+        fm1 = f - 1.0  # select(mask) = fm1 * mask + 1: a factor where mask holds, 1 elsewhere
+        # Per-dim extents are below 2**24, exact in float32, which halves the memory traffic of the (L, B) passes.
+        # Values above 2**24 are only ever clipped at a bound, so float32 is safe while bounds stay below 2**23.
+        ext_t = np.float32 if max(getattr(workload, d) for d in DIMS) < 2**23 else np.float64
+        fm1_32 = fm1.astype(ext_t)
+        dim = mb.dim
         temporal = mb.kind == 0
         big = mb.factor > 1  # loops of factor 1 change nothing: ignore them for refetch and contiguity
-        self.f, self.temporal, self.big = f, temporal, big
+        self.temporal, self.big = temporal, big
         self.bounds = np.array([getattr(workload, d) for d in DIMS], np.float64)
-        ones_row = np.ones((1, B))
         # Prefix product of temporal factors: tpre[j] = prod of temporal factors of slots < j.
-        ft = np.where(temporal, f, 1.0)
-        self.tpre = np.concatenate([ones_row, np.cumprod(ft, axis=0)], axis=0)
-        self.total_temporal = self.tpre[L]
-        fs = np.where(temporal, 1.0, f)
-        self.rows = np.prod(np.where(mb.kind == 1, f, 1.0), axis=0)
-        self.cols = np.prod(np.where(mb.kind == 2, f, 1.0), axis=0)
+        ft = fm1 * temporal + 1.0
+        tpre = np.empty((L + 1, B))
+        tpre[0] = 1.0
+        for l in range(L):
+            np.multiply(tpre[l], ft[l], out=tpre[l + 1])
+        self.tpre = tpre.ravel()
+        self.total_temporal = tpre[L]
+        self.rows = np.prod(fm1_32 * (mb.kind == 1) + ext_t(1.0), axis=0).astype(np.float64)
+        self.cols = np.prod(fm1_32 * (mb.kind == 2) + ext_t(1.0), axis=0).astype(np.float64)
         self.pes = self.rows * self.cols
-        self.slot = np.arange(L)[:, None]
+        spatial_big = ~temporal & big
+        temporal_big = temporal & big
         # Per dim: suffix products (tile extents), total product, spatial product. Dims with no loop of factor > 1
         # anywhere in the batch are constant 1 and skipped.
         self.isdim: dict[int, np.ndarray] = {}
         self.suf: dict[int, np.ndarray] = {}
         self.sp: dict[int, np.ndarray] = {}
         self.prod = np.ones((len(DIMS), B))
+        # First slot of a temporal loop over d below a spatial loop over d (L + 1 if none): PEs' windows over d
+        # are then not adjacent (see _tile); only needed for the input's sliding-window dims.
+        self.t_below_sp: dict[int, np.ndarray] = {}
         for d in range(len(DIMS)):
-            isd = mb.dim == d
+            isd = dim == d
             if not (isd & big).any():
                 continue
             self.isdim[d] = isd
-            fd = np.where(isd, f, 1.0)
-            suf = np.empty((L + 1, B))
+            fd = fm1_32 * isd + ext_t(1.0)
+            suf = np.empty((L + 1, B), ext_t)
             suf[L] = 1.0
-            if L:
-                suf[:L] = np.cumprod(fd[::-1], axis=0)[::-1]
+            for l in range(L - 1, -1, -1):
+                np.multiply(suf[l + 1], fd[l], out=suf[l])
             self.suf[d] = suf.ravel()
             self.prod[d] = suf[0]
-            self.sp[d] = np.prod(np.where(isd, fs, 1.0), axis=0)
+            spd = isd & spatial_big
+            if spd.any():
+                self.sp[d] = np.prod(fm1_32 * spd + ext_t(1.0), axis=0).astype(np.float64)
+                if DIMS[d] in ("P", "Q", "R", "S"):
+                    tl = isd & temporal_big
+                    seen = np.zeros(B, bool)
+                    hit = np.full(B, L + 1)
+                    for l in range(L):
+                        hit = np.where(seen & tl[l] & (hit > L), l, hit)
+                        seen |= spd[l]
+                    self.t_below_sp[d] = hit
         self._lastrel: dict[str, np.ndarray] = {}
         self._dpre: np.ndarray | None = None
+        self._fm1 = fm1
 
     # ----------------------------------------------------------------------------------------------------------
     def flat(self, c: np.ndarray) -> np.ndarray:
@@ -292,57 +319,52 @@ class _Nest:
         """Extent of dim ``d`` in the tile ``loops[c:]`` (``fi`` = :meth:`flat` of ``c``; None = innermost, 1)."""
         if d not in self.suf or fi is None:
             return 1.0
-        return self.suf[d][fi]
+        return self.suf[d][fi].astype(np.float64)
 
     def spatial(self, d: int) -> np.ndarray | float:
         return self.sp.get(d, 1.0)
 
+    def bad_order(self, d: int, c: np.ndarray | None) -> np.ndarray | bool:
+        """Whether a temporal loop over ``d`` sits between the outermost spatial loop over ``d`` and cut ``c``."""
+        hit = self.t_below_sp.get(d)
+        if hit is None:
+            return False
+        return hit < (self.L if c is None else c)
+
+    def _relevant(self, op: str) -> np.ndarray:
+        """``(L, B)``: temporal loops of factor > 1 over a dim indexing ``op``."""
+        rel = self.temporal & self.big
+        for d, isd in self.isdim.items():
+            if DIMS[d] not in OPERAND_DIMS[op]:
+                rel = rel & ~isd
+        return rel
+
     def lastrel(self, op: str) -> np.ndarray:
-        """``(L + 1, B)`` flat: index of the innermost temporal loop (factor > 1) indexing ``op`` above each slot."""
+        """``(L + 1, B)`` flat: slot of the innermost temporal loop (factor > 1) indexing ``op`` above each cut."""
         if op not in self._lastrel:
-            rel = np.zeros((self.L, self.B), bool)
-            for d, isd in self.isdim.items():
-                if DIMS[d] in OPERAND_DIMS[op]:
-                    rel |= isd
-            rel &= self.temporal & self.big
-            idx = np.where(rel, self.slot, -1)
+            rel = self._relevant(op)
             out = np.empty((self.L + 1, self.B), np.int64)
             out[0] = -1
-            if self.L:
-                np.maximum.accumulate(idx, axis=0, out=out[1:])
+            for l in range(self.L):
+                out[l + 1] = np.where(rel[l], l, out[l])
             self._lastrel[op] = out.ravel()
         return self._lastrel[op]
 
     def fill_events(self, op: str, fi: np.ndarray) -> np.ndarray:
         """Fill events of ``op``'s tile cut at ``c``: temporal product down to the innermost indexing loop above c."""
         j = self.lastrel(op)[fi]
-        return self.tpre.ravel()[(j + 1) * self.B + self.ar]
+        return self.tpre[(j + 1) * self.B + self.ar]
 
     def distinct_outputs(self, fi: np.ndarray) -> np.ndarray:
         """Distinct output tiles over time for a cut: product of O-indexing temporal factors above it."""
         if self._dpre is None:
-            fo = np.ones((self.L, self.B))
-            for d, isd in self.isdim.items():
-                if DIMS[d] in OPERAND_DIMS["O"]:
-                    fo = np.where(isd & self.temporal, self.f, fo)
-            self._dpre = np.concatenate([np.ones((1, self.B)), np.cumprod(fo, axis=0)], axis=0).ravel()
+            fo = self._fm1 * self._relevant("O") + 1.0
+            dpre = np.empty((self.L + 1, self.B))
+            dpre[0] = 1.0
+            for l in range(self.L):
+                np.multiply(dpre[l], fo[l], out=dpre[l + 1])
+            self._dpre = dpre.ravel()
         return self._dpre[fi]
-
-
-def _bad_order(nest: _Nest, mb: MappingBatch, d: int, c: np.ndarray | None) -> np.ndarray | bool:
-    """Spatial loops over ``d`` not adjacent to the tile cut at ``c``: a temporal loop over ``d`` (factor > 1)
-    sits between the outermost spatial loop over ``d`` and ``c``, so the PEs' windows are not contiguous."""
-    if d not in nest.isdim:
-        return False
-    isd = nest.isdim[d]
-    sp = isd & ~nest.temporal & nest.big
-    if not sp.any():
-        return False
-    first = np.where(sp.any(axis=0), np.argmax(sp, axis=0), nest.L)
-    tl = isd & nest.temporal & nest.big
-    end = nest.L if c is None else c
-    between = tl & (nest.slot > first) & (nest.slot < end)
-    return between.any(axis=0)
 
 
 def _tile(nest: _Nest, mb: MappingBatch, wl: Workload, op: str, c: np.ndarray | None, union: bool) -> np.ndarray:
@@ -374,7 +396,7 @@ def _tile(nest: _Nest, mb: MappingBatch, wl: Workload, op: str, c: np.ndarray | 
             if union:
                 # Sliding-window overlap is credited between PEs only when their windows are adjacent.
                 sp_p, sp_r = nest.spatial(p), nest.spatial(r)
-                bad_p, bad_r = _bad_order(nest, mb, p, c), _bad_order(nest, mb, r, c)
+                bad_p, bad_r = nest.bad_order(p, c), nest.bad_order(r, c)
                 mult = np.where(bad_p, sp_p, 1.0) * np.where(bad_r, sp_r, 1.0)
                 ep = np.where(bad_p, ep, ep * sp_p)
                 er = np.where(bad_r, er, er * sp_r)
