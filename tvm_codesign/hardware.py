@@ -6,7 +6,8 @@ buffer shared by several operands (Eyeriss's global buffer); an operand in no bu
 RF of 0 words holds nothing. Precision, DRAM bandwidth and energy, and clock are :class:`SystemParams`: fixed for
 a run and the same for every candidate, never searched. No TVM import: this module ships to worker processes.
 
-Units: capacities in bytes, bandwidths in bytes per cycle, energies in pJ, area in mm².
+Units: capacities in bytes, bandwidths in bytes per cycle, energies in pJ, area in mm². Citation tags ([E17],
+[H14], ...) are listed in :mod:`tvm_codesign.technology`; docs/hardware.md has the tables and the Eyeriss check.
 """
 
 from __future__ import annotations
@@ -56,8 +57,8 @@ class SystemParams:
     acc_bits
         Width of partial sums / accumulators (VTA's LOG_ACC_WIDTH = 5, i.e. 32 bits).
     dram_bandwidth
-        Bytes per cycle. Default 8: a 64-bit off-chip data bus moving one word per core cycle, the width of both
-        Eyeriss's off-chip link [E17] and the Timeloop Eyeriss example's LPDDR4 DRAM (``width: 64``).
+        Bytes per cycle. Default 8: a 64-bit off-chip bus moving one 64-bit word per core cycle, the DRAM of
+        Timeloop's Eyeriss example (LPDDR4, ``width: 64``). A run-wide choice, not a measured figure.
     dram_energy_pj_per_bit
         Default 20.3 pJ/bit: 1.3 nJ per 64-bit DRAM access, the low end of Horowitz ISSCC 2014's 1.3-2.6 nJ.
     clock_mhz
