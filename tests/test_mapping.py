@@ -1,0 +1,135 @@
+"""Mapping: structure checks, JSON round trip, printout, the batch form, the random generator and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tvm_codesign.cli import main
+from tvm_codesign.errors import CodesignError
+from tvm_codesign.hardware import preset
+from tvm_codesign.mapping import Loop, Mapping, MappingBatch, random_batch, random_mappings
+from tvm_codesign.workload import Workload
+
+WL = Workload("c3", "conv2d", K=8, C=6, P=4, R=3)
+
+
+def _eyeriss_like() -> Mapping:
+    return Mapping.from_levels(
+        dram=[("K", 2)], gb=[("C", 2)], spatial=[("C", 3, "rows"), ("K", 4, "cols")], rf=[("P", 4), ("R", 3)],
+        bypass={"GB": ["W"]}, double_buffered={"GB": True},
+    )
+
+
+def test_from_levels_is_the_even_special_case():
+    m = _eyeriss_like()
+    assert [l.kind for l in m.loops] == ["temporal", "temporal", "spatial_rows", "spatial_cols", "temporal", "temporal"]
+    assert (m.cut("GB", "I"), m.cut("GB", "W"), m.cut("GB", "O")) == (1, None, 1)
+    assert all(m.cut("RF", op) == 4 for op in "IWO") and m.cut("DRAM", "W") == 0
+    assert m.is_double_buffered("GB") and not m.is_double_buffered("RF")
+    assert m.factor_products()["C"] == 6 and m.padding(WL)["K"] == 0
+
+
+def test_json_round_trip_and_file(tmp_path):
+    m = _eyeriss_like()
+    assert Mapping.from_json(m.to_json()) == m
+    assert Mapping.from_json_text(m.to_json_text()) == m
+    path = tmp_path / "m.json"
+    m.save(path)
+    assert Mapping.load(path) == m
+    # Hand-written: kind defaults to temporal, a missing level is bypass, double_buffered defaults to false.
+    h = Mapping.from_json({"loops": [{"dim": "K", "factor": 8}], "placement": {"GB": {"I": 0, "W": 0, "O": 1}}})
+    assert h.loops == (Loop("K", 8),) and h.cut("RF", "O") is None and h.double_buffered == (False, False)
+
+
+def test_printout_shows_the_nest_and_cuts():
+    text = str(_eyeriss_like())
+    assert text.splitlines()[0] == "== DRAM: I W O"
+    assert "(GB bypass: W)" in text and "== GB: I O (double-buffered)" in text
+    assert "spatial_rows for c2 in [0:3)" in text and "for r1 in [0:3)" in text
+    assert text.splitlines()[-1].strip() == "MAC"
+
+
+@pytest.mark.parametrize(
+    "obj, msg",
+    [
+        ({"loops": [{"dim": "X", "factor": 2}], "placement": {}}, "loop dim 'X'"),
+        ({"loops": [{"dim": "K", "factor": 0}], "placement": {}}, "factor must be a positive integer"),
+        ({"loops": [{"dim": "K", "factor": 2, "kind": "diag"}], "placement": {}}, "kind 'diag'"),
+        ({"loops": [], "placement": {"L3": {}}}, "unknown level"),
+        ({"loops": [], "placement": {"GB": {"I": 0}}}, "exactly I, W, O"),
+        ({"loops": [{"dim": "K", "factor": 2}], "placement": {"GB": {"I": 2, "W": 0, "O": 0}}}, "in [0, 1]"),
+        (
+            {"loops": [{"dim": "K", "factor": 2, "kind": "spatial_rows"}], "placement": {"GB": {"I": 1, "W": 0, "O": 0}}},
+            "below every GB cut",
+        ),
+        (
+            {"loops": [{"dim": "K", "factor": 2, "kind": "spatial_rows"}], "placement": {"RF": {"I": 0, "W": 1, "O": 1}}},
+            "above every RF cut",
+        ),
+        (
+            {"loops": [{"dim": "K", "factor": 2}], "placement": {"GB": {"I": 1, "W": 0, "O": 0}, "RF": {"I": 0, "W": 1, "O": 1}}},
+            "GB must hold RF's tile",
+        ),
+        ({"loops": [], "placement": {}, "double_buffered": {"GB": 1}}, "true or false"),
+        ({"loops": [], "placement": {}, "extra": 1}, "unknown field"),
+    ],
+)
+def test_structure_errors_are_one_line(obj, msg):
+    with pytest.raises(CodesignError, match=msg.replace("[", r"\[").replace("(", r"\(")) as err:
+        Mapping.from_json(obj)
+    assert "\n" not in str(err.value)
+
+
+def test_batch_round_trip_with_padding_slots():
+    ms = [_eyeriss_like(), Mapping([("K", 8)], {"GB": {"I": 0, "W": 0, "O": 1}})]
+    b = MappingBatch.from_mappings(ms, slots=9)
+    assert b.slots == 9 and len(b) == 2 and b.to_mappings() == ms
+    assert b.take([1]).mapping(0) == ms[1]
+    assert MappingBatch.concat([b, b]).to_mappings() == ms + ms
+
+
+def test_random_valid_mappings():
+    rng = np.random.default_rng(1)
+    batch, acceptance = random_batch(WL, preset("eyeriss"), 50, rng)
+    assert len(batch) == 50 and 0 < acceptance <= 1
+    ms = random_mappings(WL, preset("vta"), 5, rng)
+    assert len(ms) == 5 and all(isinstance(m, Mapping) for m in ms)
+
+
+# ---- CLI ------------------------------------------------------------------------------------------------------
+def test_cli_evaluate_json(tmp_path, capsys):
+    path = tmp_path / "m.json"
+    _eyeriss_like().save(path)
+    wl_file = tmp_path / "w.json"
+    wl_file.write_text(json.dumps([WL.to_json()]))  # as `workloads --json` prints it: a list
+    assert main(["evaluate", "--workload", str(wl_file), "--hw", "eyeriss", "--mapping", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("energy_pj", "cycles", "edp", "valid", "reason", "accesses"):
+        assert key in out
+    assert out["valid"] and out["accesses"]["RF.I"]["reads"] == WL.macs
+    assert out["accesses"]["GB.W"] == {"reads": 0, "fills": 0, "updates": 0, "energy_pj": 0, "tile_words": 0}
+
+
+def test_cli_evaluate_text_and_invalid(tmp_path, capsys):
+    m = Mapping([("K", 4), ("C", 6), ("P", 4), ("R", 3)], {"GB": {"I": 0, "W": 0, "O": 0}})
+    rc = main(["evaluate", "--workload", json.dumps(WL.to_json()), "--hw", "vta", "--mapping", json.dumps(m.to_json())])
+    out = capsys.readouterr().out
+    assert rc == 0 and "INVALID: factor product of K 4 < 8" in out and "== GB: I W O" in out
+
+
+@pytest.mark.parametrize(
+    "argv, msg",
+    [
+        (["--workload", "{bad", "--hw", "eyeriss", "--mapping", "{}"], "workload is not valid JSON"),
+        (["--workload", "nope.json", "--hw", "eyeriss", "--mapping", "{}"], "neither JSON text nor an existing file"),
+        (["--workload", '{"op": "conv2d"}', "--hw", "tpu", "--mapping", "{}"], "neither a preset"),
+        (["--workload", '{"op": "conv2d"}', "--hw", "vta", "--mapping", '{"loops": []}'], "needs 'loops' and 'placement'"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2(argv, msg, capsys):
+    assert main(["evaluate", *argv]) == 2
+    err = capsys.readouterr().err
+    assert msg in err and err.count("\n") == 1
