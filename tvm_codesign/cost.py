@@ -340,20 +340,21 @@ class _Nest:
         return rel
 
     def lastrel(self, op: str) -> np.ndarray:
-        """``(L + 1, B)`` flat: slot of the innermost temporal loop (factor > 1) indexing ``op`` above each cut."""
+        """``(L + 1, B)`` flat: 1 + slot of the innermost temporal loop (factor > 1) indexing ``op`` above each cut
+        (0 if none). Small ints and a running maximum: the cheapest scan numpy offers."""
         if op not in self._lastrel:
-            rel = self._relevant(op)
-            out = np.empty((self.L + 1, self.B), np.int64)
-            out[0] = -1
+            it = np.int8 if self.L < 127 else np.int32
+            rel = self._relevant(op).view(np.int8).astype(it, copy=False)
+            out = np.zeros((self.L + 1, self.B), it)
             for l in range(self.L):
-                out[l + 1] = np.where(rel[l], l, out[l])
+                np.maximum(out[l], rel[l] * it(l + 1), out=out[l + 1])
             self._lastrel[op] = out.ravel()
         return self._lastrel[op]
 
     def fill_events(self, op: str, fi: np.ndarray) -> np.ndarray:
         """Fill events of ``op``'s tile cut at ``c``: temporal product down to the innermost indexing loop above c."""
-        j = self.lastrel(op)[fi]
-        return self.tpre[(j + 1) * self.B + self.ar]
+        j1 = self.lastrel(op)[fi].astype(np.int64)
+        return self.tpre[j1 * self.B + self.ar]
 
     def distinct_outputs(self, fi: np.ndarray) -> np.ndarray:
         """Distinct output tiles over time for a cut: product of O-indexing temporal factors above it."""
