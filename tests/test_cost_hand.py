@@ -303,3 +303,29 @@ def test_batch_row_and_json_agree():
     bad = Mapping([("K", 1), ("C", 2), ("P", 2)], {"GB": {"I": 0, "W": 0, "O": 0}})
     assert evaluate(wl, _hw(), bad).to_json(0)["edp"] is None
     np.testing.assert_array_equal(r.reads[..., 0], r.reads[..., 1])
+
+
+def test_whole_model_edp_is_total_energy_times_total_cycles():
+    """Two layers: the weight-stationary layer (2684 pJ, 18 cycles) called 3 times and the uneven-placement layer
+    (1652 pJ, 8 cycles) once: energy 3*2684 + 1652 = 9704 pJ, cycles 3*18 + 8 = 62, EDP 9704*62 = 601648 — not the
+    sum of per-layer EDPs (3*48312 + 13216 = 158152)."""
+    from tvm_codesign.cost import evaluate_model
+
+    ws = _conv(K=2, C=2, P=4).with_count(3)
+    m_ws = Mapping(
+        [("K", 2, "spatial_cols"), ("C", 2), ("P", 4)],
+        {"GB": {"I": 0, "W": 0, "O": 0}, "RF": {"I": None, "W": 2, "O": None}},
+        {"GB": False, "RF": True},
+    )
+    un = _conv(K=2, C=2, P=2)
+    m_un = Mapping(
+        [("K", 2), ("C", 2), ("P", 2)],
+        {"GB": {"I": 0, "W": 1, "O": 2}, "RF": {"I": None, "W": 2, "O": 3}},
+        {"GB": True, "RF": True},
+    )
+    rows = [(ws, evaluate(ws, _hw(), m_ws, energy=_et()).row(0)), (un, evaluate(un, _hw(), m_un, energy=_et()).row(0))]
+    total = evaluate_model(rows)
+    assert (total.energy_pj, total.cycles, total.edp, total.valid) == (9704, 62, 601648, True)
+    bad = Mapping([("K", 1), ("C", 2), ("P", 2)], {"GB": {"I": 0, "W": 0, "O": 0}})
+    rows.append((un, evaluate(un, _hw(), bad, energy=_et()).row(0)))
+    assert math.isinf(evaluate_model(rows).edp) and evaluate_model(rows).to_json()["edp"] is None
