@@ -250,28 +250,35 @@ class _Nest:
         L, B = mb.dim.shape
         self.L, self.B = L, B
         self.ar = np.arange(B)
-        f = mb.factor.astype(np.float64)
-        fm1 = f - 1.0  # select(mask) = fm1 * mask + 1: a factor where mask holds, 1 elsewhere
+        fac = mb.factor
+        self.fac = fac
         # Per-dim extents are below 2**24, exact in float32, which halves the memory traffic of the (L, B) passes.
         # Values above 2**24 are only ever clipped at a bound, so float32 is safe while bounds stay below 2**23.
         ext_t = np.float32 if max(getattr(workload, d) for d in DIMS) < 2**23 else np.float64
-        fm1_32 = fm1.astype(ext_t)
+        one = ext_t(1.0)
+        fm1 = fac.astype(ext_t)
+        fm1 -= one  # fm1 * mask + 1: the factor where mask holds, 1 elsewhere
         dim = mb.dim
-        temporal = mb.kind == 0
-        big = mb.factor > 1  # loops of factor 1 change nothing: ignore them for refetch and contiguity
+        kind = mb.kind
+        temporal = kind == 0
+        big = fac > 1  # loops of factor 1 change nothing: ignore them for refetch and contiguity
         self.temporal, self.big = temporal, big
         self.bounds = np.array([getattr(workload, d) for d in DIMS], np.float64)
-        # Prefix product of temporal factors: tpre[j] = prod of temporal factors of slots < j.
-        ft = fm1 * temporal + 1.0
+        # Prefix product of temporal factors (tpre[j] = product over temporal slots < j), PE-array fan-out.
+        # Row by row: (L, B) temporaries would cost more in page faults than they save in loop overhead.
         tpre = np.empty((L + 1, B))
         tpre[0] = 1.0
+        rows = np.ones(B)
+        cols = np.ones(B)
         for l in range(L):
-            np.multiply(tpre[l], ft[l], out=tpre[l + 1])
+            fl, kl = fac[l], kind[l]
+            np.multiply(tpre[l], np.where(temporal[l], fl, 1), out=tpre[l + 1])
+            rows *= np.where(kl == 1, fl, 1)
+            cols *= np.where(kl == 2, fl, 1)
         self.tpre = tpre.ravel()
         self.total_temporal = tpre[L]
-        self.rows = np.prod(fm1_32 * (mb.kind == 1) + ext_t(1.0), axis=0).astype(np.float64)
-        self.cols = np.prod(fm1_32 * (mb.kind == 2) + ext_t(1.0), axis=0).astype(np.float64)
-        self.pes = self.rows * self.cols
+        self.rows, self.cols = rows, cols
+        self.pes = rows * cols
         spatial_big = ~temporal & big
         temporal_big = temporal & big
         # Per dim: suffix products (tile extents), total product, spatial product. Dims with no loop of factor > 1
@@ -288,27 +295,25 @@ class _Nest:
             if not (isd & big).any():
                 continue
             self.isdim[d] = isd
-            fd = fm1_32 * isd + ext_t(1.0)
             suf = np.empty((L + 1, B), ext_t)
-            suf[L] = 1.0
+            suf[L] = one
             for l in range(L - 1, -1, -1):
-                np.multiply(suf[l + 1], fd[l], out=suf[l])
+                np.multiply(suf[l + 1], fm1[l] * isd[l] + one, out=suf[l])
             self.suf[d] = suf.ravel()
             self.prod[d] = suf[0]
             spd = isd & spatial_big
             if spd.any():
-                self.sp[d] = np.prod(fm1_32 * spd + ext_t(1.0), axis=0).astype(np.float64)
+                self.sp[d] = np.prod(fm1 * spd + one, axis=0).astype(np.float64)
                 if DIMS[d] in ("P", "Q", "R", "S"):
                     tl = isd & temporal_big
                     seen = np.zeros(B, bool)
-                    hit = np.full(B, L + 1)
+                    hit = np.full(B, L + 1, np.int16)
                     for l in range(L):
-                        hit = np.where(seen & tl[l] & (hit > L), l, hit)
+                        np.copyto(hit, np.int16(l), where=seen & tl[l] & (hit > L))
                         seen |= spd[l]
                     self.t_below_sp[d] = hit
         self._lastrel: dict[str, np.ndarray] = {}
         self._dpre: np.ndarray | None = None
-        self._fm1 = fm1
 
     # ----------------------------------------------------------------------------------------------------------
     def flat(self, c: np.ndarray) -> np.ndarray:
@@ -359,11 +364,11 @@ class _Nest:
     def distinct_outputs(self, fi: np.ndarray) -> np.ndarray:
         """Distinct output tiles over time for a cut: product of O-indexing temporal factors above it."""
         if self._dpre is None:
-            fo = self._fm1 * self._relevant("O") + 1.0
+            rel = self._relevant("O")
             dpre = np.empty((self.L + 1, self.B))
             dpre[0] = 1.0
             for l in range(self.L):
-                np.multiply(dpre[l], fo[l], out=dpre[l + 1])
+                np.multiply(dpre[l], np.where(rel[l], self.fac[l], 1), out=dpre[l + 1])
             self._dpre = dpre.ravel()
         return self._dpre[fi]
 
