@@ -97,6 +97,10 @@ def test_random_valid_mappings():
     assert len(batch) == 50 and 0 < acceptance <= 1
     ms = random_mappings(WL, preset("vta"), 5, rng)
     assert len(ms) == 5 and all(isinstance(m, Mapping) for m in ms)
+    # Every generated mapping survives the JSON round trip and the batch round trip.
+    for m in batch.to_mappings() + ms:
+        assert Mapping.from_json_text(m.to_json_text()) == m
+        assert MappingBatch.from_mappings([m]).mapping(0) == m
 
 
 # ---- CLI ------------------------------------------------------------------------------------------------------
