@@ -42,6 +42,36 @@ class SearchSpace(Protocol):
         """Number of points in the space (an estimate where it cannot be counted)."""
 
 
+@runtime_checkable
+class SupportsBounds(Protocol):
+    """Optional extra of a space: per-gene inclusive integer bounds (used by ``skopt`` to build its dimensions)."""
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(low, high)`` int arrays of length ``genome_size``; every valid genome lies inside them."""
+
+
+@runtime_checkable
+class SupportsEnumerate(Protocol):
+    """Optional extra of a space small enough to list (used by ``exhaustive``)."""
+
+    def enumerate(self, limit: int) -> np.ndarray:
+        """Every valid genome, ``(m, genome_size)`` with ``m <= limit``."""
+
+
+def space_bounds(space: SearchSpace, rng: np.random.Generator, n_probe: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Per-gene inclusive bounds: ``space.bounds()`` if the space has it, else the range of a large sample.
+
+    The sampled fallback can miss rare extreme values; spaces should implement :class:`SupportsBounds`.
+    """
+    if isinstance(space, SupportsBounds):
+        low, high = space.bounds()
+        return np.asarray(low, dtype=np.int64), np.asarray(high, dtype=np.int64)
+    probe = space.sample(n_probe, rng)
+    if len(probe) == 0:
+        raise ValueError("the space returned no samples, cannot infer its bounds")
+    return probe.min(axis=0).astype(np.int64), probe.max(axis=0).astype(np.int64)
+
+
 @dataclasses.dataclass(frozen=True)
 class Outcome:
     """What evaluating a batch of genomes gave.
@@ -99,6 +129,7 @@ class Strategy(abc.ABC):
         self.feasible = np.zeros(0, bool)
         self.failed = np.zeros(0, bool)
         self.objectives: np.ndarray | None = None
+        self._seen: set[bytes] = set()  # told genomes as bytes, so dedupe does not rebuild a set per ask
 
     @abc.abstractmethod
     def ask(self, n: int) -> np.ndarray:
@@ -106,7 +137,10 @@ class Strategy(abc.ABC):
 
     def tell(self, genomes: np.ndarray, outcome: Outcome) -> None:
         """Record the outcome of evaluating ``genomes`` (in the order they were asked)."""
-        genomes = np.asarray(genomes, dtype=np.int64).reshape(-1, self.space.genome_size)
+        genomes = np.ascontiguousarray(genomes, dtype=np.int64).reshape(-1, self.space.genome_size)
+        if len(genomes) != len(outcome.value):
+            raise ValueError(f"told {len(genomes)} genomes but {len(outcome.value)} outcomes")
+        self._seen.update(r.tobytes() for r in genomes)
         self.X = np.concatenate([self.X, genomes])
         self.y = np.concatenate([self.y, outcome.value])
         self.feasible = np.concatenate([self.feasible, outcome.feasible])
@@ -115,12 +149,27 @@ class Strategy(abc.ABC):
             obj = np.asarray(outcome.objectives, dtype=float)
             self.objectives = obj if self.objectives is None else np.concatenate([self.objectives, obj])
 
+    def is_told(self, genomes: np.ndarray) -> np.ndarray:
+        """``(m,)`` bool: which rows of ``genomes`` were already told."""
+        genomes = np.ascontiguousarray(genomes, dtype=np.int64)
+        return np.array([r.tobytes() in self._seen for r in genomes], dtype=bool)
+
+    def unseen(self, genomes: np.ndarray) -> np.ndarray:
+        """The distinct rows of ``genomes`` (first-seen order) that were never told: what may be proposed."""
+        genomes = unique_rows(np.asarray(genomes, dtype=np.int64).reshape(-1, self.space.genome_size))
+        return genomes[~self.is_told(genomes)] if len(genomes) else genomes
+
+    @property
+    def n_told(self) -> int:
+        """Number of evaluations told so far."""
+        return len(self.y)
+
     @property
     def best_index(self) -> int | None:
         """Index of the best feasible point told so far (``None`` if there is none)."""
         if not len(self.y) or not np.isfinite(self.y).any():
             return None
-        return int(np.argmin(self.y))
+        return int(np.argmin(np.where(np.isfinite(self.y), self.y, np.inf)))  # NaN-safe
 
 
 @dataclasses.dataclass
@@ -213,19 +262,17 @@ def run_search(
     while spent < budget:
         if pending is not None and len(pending):
             genomes, pending = pending[:batch_size], pending[batch_size:]
-            outcome = objective(genomes)
-            strategy.tell(genomes, outcome)
-            spent += len(genomes)
-            continue
-        if time_limit is not None and time.perf_counter() - start >= time_limit:
-            break
-        genomes = strategy.ask(min(batch_size, budget - spent))
-        if len(genomes) == 0:
-            stalls += 1
-            if stalls >= 3:  # the space is exhausted (or the sampler cannot find feasible points)
+        else:
+            if time_limit is not None and time.perf_counter() - start >= time_limit:
                 break
-            continue
-        stalls = 0
+            genomes = strategy.ask(min(batch_size, budget - spent))
+            if len(genomes) == 0:
+                stalls += 1
+                if stalls >= 3:  # the space is exhausted (or the sampler cannot find feasible points)
+                    break
+                continue
+            stalls = 0
+            genomes = genomes[: budget - spent]  # a strategy returning more than asked must not overspend
         outcome = objective(genomes)
         strategy.tell(genomes, outcome)
         spent += len(genomes)
@@ -235,7 +282,7 @@ def run_search(
             "best": float(strategy.y[best]) if best is not None else float("inf"),
             "seconds": time.perf_counter() - start,
         }
-        history.append(row)
+        history.append(row)  # warm-start batches get rows too, so curves start at the first evaluation
         if callback is not None:
             callback(row)
     best = strategy.best_index

@@ -1,0 +1,43 @@
+"""``random``: uniform samples from the known-feasible region, never repeating a told genome."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import SearchSpace, Strategy
+
+
+def fresh_samples(strategy: Strategy, n: int, tries: int = 8, oversample: int = 2) -> np.ndarray:
+    """Up to ``n`` distinct never-told genomes from ``strategy.space.sample``.
+
+    Spaces may return fewer samples than asked (rejection samplers), and late in a small space most samples are
+    already told, so ask again a few times with growing requests before returning what was found.
+    """
+    got = np.zeros((0, strategy.space.genome_size), dtype=np.int64)
+    request = max(n * oversample, 8)
+    for _ in range(tries):
+        batch = strategy.space.sample(request, strategy.rng)
+        if len(batch):
+            got = strategy.unseen(np.concatenate([got, np.asarray(batch, dtype=np.int64)]))
+        if len(got) >= n:
+            break
+        request *= 2
+    return got[:n]
+
+
+class RandomSearch(Strategy):
+    """Uniform random search over the space's sampler (the baseline every model-based strategy must beat).
+
+    Parameters
+    ----------
+    space, seed
+        See :class:`~tvm_codesign.search.base.Strategy`.
+    """
+
+    name = "random"
+
+    def __init__(self, space: SearchSpace, seed: int = 0) -> None:
+        super().__init__(space, seed)
+
+    def ask(self, n: int) -> np.ndarray:
+        return fresh_samples(self, n)
