@@ -9,15 +9,19 @@
    GB then RF; the input's ``pad_temp`` is inlined into its outermost cache stage);
 3. the output is cached with ``cache_write`` at each level where it is held.
 
-**Not schedulable yet: partial-sum spills.** Where a reduction loop lies above an output tile (the tile is evicted
-before its reduction completes and read back later), a faithful schedule needs a read-back stage; TVM's
-``cache_write`` has none, and ``cache_inplace`` around a blockized tile does not build in TVM 0.27. Such mappings
-raise :class:`CodesignError`; :func:`spills_partial_sums` tells them apart so that searches that must emit a
-schedule can stay in the schedulable space. The cost model still evaluates them.
+**Not schedulable yet** (:func:`unschedulable_reason` tells; :func:`apply_mapping` raises
+:class:`CodesignError`; the cost model still evaluates them, and searches that must emit a schedule can stay in the
+schedulable space):
 
-A cache stage is attached at the innermost loop *above its cut that indexes the operand*: loops between that one
-and the cut do not change the tile, so the tile (and so its footprint) is the same and it is filled once per
-change of tile, exactly as the cost model counts refetches (``docs/cost-model.md``).
+* partial-sum spills: where a reduction loop lies above an output tile (evicted before its reduction completes
+  and read back later), a faithful schedule needs a read-back stage; TVM's ``cache_write`` has none, and
+  ``cache_inplace`` around a blockized tile does not build in TVM 0.27;
+* grouped-conv tiles that are strided along TIR's single channel axis (see :func:`unschedulable_reason`).
+
+A cache stage is attached at the innermost *temporal* loop above its cut that indexes the operand (see
+:func:`attach_position`), so that each stage moves what the cost model says the parent level sends to (or
+receives from) that level: at GB, the GB tile once per change; at RF, the union of the per-PE tiles of the whole
+array once per change (``docs/cost-model.md``).
 
 Storage scopes are ``global.codesign_gb`` and ``global.codesign_rf``: custom scopes that llvm builds like global
 memory, so the scheduled module runs on the CPU as a functional check of the loop structure.
@@ -48,12 +52,19 @@ class ScheduledStage:
     operand: str
     level: str
     block: str
-    kind: str  # "read", "write", or "readback" (the read half of a partial-sum read-modify-write)
+    buffer: str  # the cache buffer the stage fills (for reads) or drains (for writes)
+    kind: str  # "read" or "write"
 
 
 def _as_schedulable_module(func: Any) -> Any:
+    """A private deep copy of ``func`` as ``main`` of a new module.
+
+    The copy matters: in TVM 0.27 a Schedule can mutate the nodes of the function it was made from, which would
+    corrupt the caller's module.
+    """
     import tvm
 
+    func = tvm.ir.load_json(tvm.ir.save_json(func))
     if func.attrs is None or "global_symbol" not in func.attrs:
         func = func.with_attr("global_symbol", "main")
     return tvm.IRModule({"main": func})
@@ -107,13 +118,9 @@ def apply_mapping(
             f"block {block!r} is {analysis.workload.name}, not the workload {workload.name} the mapping is for"
         )
     mapping.check_covers(workload)
-    for level in ("GB", "RF"):
-        cut = mapping.cut(level, "O")
-        if cut is not None and spills_partial_sums(mapping, cut):
-            raise CodesignError(
-                f"the mapping spills partial sums at {level} (a reduction loop above the output tile); "
-                "such mappings are not schedulable yet"
-            )
+    reason = unschedulable_reason(workload, mapping)
+    if reason is not None:
+        raise CodesignError(f"the mapping is not schedulable yet: it {reason}")
     sch = s_tir.Schedule(_as_schedulable_module(func))
     main = sch.get_sblock(block)
     nest = _canonical_loops(sch, main, analysis.binding)
@@ -158,6 +165,7 @@ def _canonical_loops(sch: Any, block: Any, binding: dict) -> dict[str, Any]:
 def _split_and_reorder(sch: Any, nest: dict[str, Any], mapping: Mapping, workload: Workload) -> list[Any]:
     """Split each dim's loop by the mapping's factors and reorder to the mapping's nest; one LoopRV per loop."""
     rvs: list[Any] = [None] * len(mapping.loops)
+    unit_tir_loops: list[Any] = []
     for d in DIMS:
         positions = [i for i, l in enumerate(mapping.loops) if l.dim == d]
         if d not in nest:
@@ -168,29 +176,67 @@ def _split_and_reorder(sch: Any, nest: dict[str, Any], mapping: Mapping, workloa
         if not positions:
             if getattr(workload, d) != 1:
                 raise CodesignError(f"the mapping has no loop over {d} (bound {getattr(workload, d)})")
-            continue  # a unit TIR loop stays outermost
+            unit_tir_loops.append(nest[d])
+            continue
         factors = [mapping.loops[i].factor for i in positions]
         split = [nest[d]] if len(factors) == 1 else sch.split(nest[d], factors, preserve_unit_iters=True)
         for i, rv in zip(positions, split):
             rvs[i] = rv
-    ordered = [rv for rv in rvs if rv is not None]
+    # Unit loops go innermost: they change nothing, but a unit *reduction* loop above a cache stage would make
+    # TVM keep that stage's buffer at full size (it cannot tell the reduction is trivial).
+    loops = [(rv, mapping.loops[i].factor) for i, rv in enumerate(rvs) if rv is not None]
+    ordered = [rv for rv, f in loops if f > 1] + [rv for rv, f in loops if f == 1] + unit_tir_loops
     if len(ordered) > 1:
         sch.reorder(*ordered)
     return rvs
 
 
 def attach_position(mapping: Mapping, operand: str, cut: int) -> int:
-    """Index of the innermost loop above ``cut`` that indexes ``operand`` (-1: the tile is filled once, at root).
+    """Index of the innermost *temporal* loop above ``cut`` that indexes ``operand`` (-1: filled once).
 
-    Loops between that one and the cut do not change the operand's tile; attaching there leaves the tile (and its
-    footprint) unchanged and fills it once per change, as the cost model counts.
+    Loops between that one and the cut do not change the tile: attaching there leaves the data the stage moves
+    unchanged and moves it once per change, as the cost model counts refetches. Spatial loops are never attach
+    points: the PEs they unroll hold their tiles at the same time, so the stage above them moves the **union** of
+    the per-PE tiles — multicast where a spatial loop does not index the operand, sliding-window overlap where it
+    does — which is what the cost model charges the parent level for feeding (or draining) the array.
     """
     dims = OPERAND_DIMS[operand]
     for i in range(cut - 1, -1, -1):
         loop = mapping.loops[i]
-        if loop.dim in dims and loop.factor > 1:
+        if loop.dim in dims and loop.factor > 1 and not loop.spatial:
             return i
     return -1
+
+
+def unschedulable_reason(workload: Workload, mapping: Mapping) -> str | None:
+    """Why :func:`apply_mapping` cannot turn ``mapping`` into a faithful schedule, or ``None`` if it can.
+
+    Two cases are not schedulable yet:
+
+    * a **partial-sum spill** (see :func:`spills_partial_sums`);
+    * a **strided channel tile** in a grouped conv: TIR has one channel axis ``g·(K/G) + k`` (``g·(C/G) + c`` for
+      the input), so a tile that spans several groups but only part of ``K/G`` is strided. TVM caches the
+      bounding box: more than the tile for reads and, for an output, a write-back that overwrites outputs the
+      tile never computed. It happens when a G loop with factor > 1 lies below a stage's attach point while a
+      K (or C) loop with factor > 1 lies above it.
+    """
+    for level in ("GB", "RF"):
+        cut = mapping.cut(level, "O")
+        if cut is not None and spills_partial_sums(mapping, cut):
+            return f"spills partial sums at {level} (a reduction loop above the output tile)"
+    if workload.G > 1 and workload.op in ("group_conv2d", "depthwise_conv2d"):
+        for operand, inner in (("O", "K"), ("W", "K"), ("I", "C")):
+            for level in ("GB", "RF"):
+                cut = mapping.cut(level, operand)
+                if cut is None:
+                    continue
+                attach = attach_position(mapping, operand, cut)
+                above, below = mapping.loops[: attach + 1], mapping.loops[attach + 1 :]
+                if any(l.dim == "G" and l.factor > 1 for l in below) and any(
+                    l.dim == inner and l.factor > 1 for l in above
+                ):
+                    return f"{operand} tile at {level} spans several groups but part of {inner} (strided channels)"
+    return None
 
 
 def spills_partial_sums(mapping: Mapping, cut: int) -> bool:
@@ -239,9 +285,9 @@ def _place_caches(
             if cut is None:
                 continue
             cache = sch.cache_read(main, _read_index(sch, main, source), SCOPES[level])
-            sch.compute_at(cache, attach_loop(operand, cut), preserve_unit_loops=True)
-            stages.append(ScheduledStage(operand, level, sch.get(cache).name_hint, "read"))
+            _attach(sch, cache, attach_loop(operand, cut), reverse=False)
             source = sch.get(cache).writes[0].source.name
+            stages.append(ScheduledStage(operand, level, sch.get(cache).name_hint, source, "read"))
             first_stage = first_stage or cache
         if operand == "I" and first_stage is not None:
             _inline_padding(sch, first_stage)
@@ -251,9 +297,25 @@ def _place_caches(
         if cut is None:
             continue
         wb = sch.cache_write(main, 0, SCOPES[level])
-        sch.reverse_compute_at(wb, attach_loop("O", cut), preserve_unit_loops=True)
-        stages.append(ScheduledStage("O", level, sch.get(wb).name_hint, "write"))
+        _attach(sch, wb, attach_loop("O", cut), reverse=True)
+        wb_block = sch.get(wb)
+        stages.append(ScheduledStage("O", level, wb_block.name_hint, wb_block.reads[0].source.name, "write"))
     return stages
+
+
+def _attach(sch: Any, block: Any, loop: Any, reverse: bool) -> None:
+    """``compute_at`` (or ``reverse_compute_at``) unless the block already sits directly in that loop.
+
+    TVM inserts a second-level cache stage where the first level's tile lives; when both levels attach at the
+    same loop it is already in place, and moving a block to an enclosing loop is an error.
+    """
+    target = sch.get(loop)
+    if any(sch.get(rv).same_as(target) for rv in sch.get_loops(block)):
+        return
+    if reverse:
+        sch.reverse_compute_at(block, loop, preserve_unit_loops=True)
+    else:
+        sch.compute_at(block, loop, preserve_unit_loops=True)
 
 
 def _inline_padding(sch: Any, cache: Any) -> None:
@@ -302,15 +364,22 @@ def stage_transfer_counts(mod: Any) -> dict[str, int]:
     For a cache stage this is (number of fills) × (tile elements), the quantity the cost model counts as a
     level's fills or write-backs.
     """
-    import tvm_ffi
-    from tvm import s_tir, tirx
+    from tvm.sym.analyzer import Analyzer
 
     counts: dict[str, int] = {}
+    analyzer = Analyzer()
+
+    def extent(loop: Any) -> int:
+        # A boundary tile of an imperfect split has an extent like min(f, n - i*f): count its full size, the
+        # padded tile the cost model charges (hardware with fixed tile sizes moves it too).
+        if type(loop.extent).__name__ == "IntImm":
+            return int(loop.extent)
+        return int(analyzer.const_int_bound(loop.extent).max_value)
 
     def walk(stmt: Any, trips: int) -> None:
         kind = type(stmt).__name__
         if kind == "For":
-            walk(stmt.body, trips * int(stmt.extent))
+            walk(stmt.body, trips * extent(stmt))
         elif kind == "SeqStmt":
             for s in stmt.seq:
                 walk(s, trips)
@@ -322,7 +391,6 @@ def stage_transfer_counts(mod: Any) -> dict[str, int]:
         elif hasattr(stmt, "body"):
             walk(stmt.body, trips)
 
-    del tvm_ffi, s_tir, tirx
     walk(mod["main"].body, 1)
     return counts
 
