@@ -111,6 +111,17 @@ def apply_mapping(
     """
     from tvm import s_tir
 
+    sch = s_tir.Schedule(_as_schedulable_module(func))
+    return sch, schedule_mapping(sch, workload, mapping, block)
+
+
+def schedule_mapping(sch: Any, workload: Workload, mapping: Mapping, block: str | None = None) -> list[ScheduledStage]:
+    """Apply ``mapping`` in place to ``sch`` (whose ``main`` holds the MAC block); the primitives go to its trace.
+
+    This is the template both :func:`apply_mapping` and the meta_schedule design space
+    (:mod:`tvm_codesign.ms_tuning`) use, so the two stay one schedule space.
+    """
+    func = sch.mod["main"]
     block = block or find_mac_block(func)
     analysis = analyse_block(func, block)
     if analysis.workload.signature != workload.signature:
@@ -121,15 +132,13 @@ def apply_mapping(
     reason = unschedulable_reason(workload, mapping)
     if reason is not None:
         raise CodesignError(f"the mapping is not schedulable yet: it {reason}")
-    sch = s_tir.Schedule(_as_schedulable_module(func))
     main = sch.get_sblock(block)
     nest = _canonical_loops(sch, main, analysis.binding)
     loop_rvs = _split_and_reorder(sch, nest, mapping, workload)
     for i, loop in enumerate(mapping.loops):
         if loop.spatial and loop_rvs[i] is not None:
             sch.annotate(loop_rvs[i], SPATIAL_ANNOTATION, loop.kind)
-    stages = _place_caches(sch, main, mapping, analysis.buffers, loop_rvs)
-    return sch, stages
+    return _place_caches(sch, main, mapping, analysis.buffers, loop_rvs)
 
 
 # ------------------------------------------------------------------------------------------------------------
