@@ -230,3 +230,54 @@ def test_batch_equals_one_at_a_time_exactly(wl, hw, seed):
             assert np.array_equal(getattr(one, name)[..., 0], getattr(whole, name)[..., i]), name
         for k, v in whole.energy_breakdown.items():
             assert one.energy_breakdown[k][0] == v[i], k
+
+
+def _union_elements(wl: Workload, m: Mapping, cut: int, op: str) -> int:
+    """Distinct elements of ``op`` over all PEs' tiles ``loops[cut:]`` at the first temporal iteration above it."""
+    n = len(m.loops)
+    free = [i for i in range(n) if i >= cut or m.loops[i].spatial]  # iterated; every other loop sits at 0
+    strides = [math.prod(x.factor for x in m.loops[i + 1:] if x.dim == m.loops[i].dim) for i in range(n)]
+    seen = set()
+    for it in itertools.product(*(range(m.loops[i].factor) for i in free)):
+        idx = {d: 0 for d in DIMS}
+        for i, v in zip(free, it):
+            idx[m.loops[i].dim] += v * strides[i]
+        if any(idx[d] >= getattr(wl, d) for d in DIMS):
+            continue
+        seen.add(_element(wl, op, idx))
+    return len(seen)
+
+
+def _windows_adjacent(m: Mapping, cut: int) -> bool:
+    """No temporal loop (factor > 1) over P/Q/R/S between the outermost spatial loop over that dim and ``cut``."""
+    for d in "PQRS":
+        sp = [i for i, l in enumerate(m.loops) if l.dim == d and l.spatial and l.factor > 1]
+        if sp and any(
+            l.dim == d and not l.spatial and l.factor > 1 for l in m.loops[sp[0] + 1 : cut]
+        ):
+            return False
+    return True
+
+
+@SETTINGS
+@given(layers(), accelerators(), st.integers(0, 2**31))
+def test_multicast_and_halo_union_match_enumeration(wl, hw, seed):
+    """Reads feeding the RFs = fill events x the union of the PEs' tiles: exact when the PEs' windows are adjacent
+    and nothing is padded, an upper bound otherwise (padding is clipped per dim, not per PE)."""
+    batch = _valid_batch(wl, hw, seed)
+    r = evaluate(wl, hw, batch)
+    for i in range(min(len(batch), 4)):
+        m = batch.mapping(i)
+        for oi, op in ((0, "I"), (1, "W")):
+            c = m.cut("RF", op)
+            if c is None:
+                continue
+            e, _ = _fill_events_by_simulation(m, c, op)
+            parent = 1 if m.cut("GB", op) is not None else 0
+            u_model = r.reads[parent, oi, i] / e
+            u_true = _union_elements(wl, m, c, op)
+            padded = any(v > 0 for d, v in m.padding(wl).items() if d in OPERAND_DIMS[op])
+            if not padded and (op == "W" or _windows_adjacent(m, c)):
+                assert u_model == u_true, (op, str(m))
+            else:
+                assert u_model >= u_true
