@@ -281,3 +281,11 @@ def test_multicast_and_halo_union_match_enumeration(wl, hw, seed):
                 assert u_model == u_true, (op, str(m))
             else:
                 assert u_model >= u_true
+        # Outputs: the RF evictions arrive reduced (one word per output in the union); read-backs likewise.
+        c = m.cut("RF", "O")
+        if c is not None and not any(v > 0 for d, v in m.padding(wl).items() if d in OPERAND_DIMS["O"]):
+            e, dist = _fill_events_by_simulation(m, c, "O")
+            u_true = _union_elements(wl, m, c, "O")
+            parent = 1 if m.cut("GB", "O") is not None else 0
+            assert r.updates[parent, 2, i] == e * u_true, str(m)  # the MACs update the RF, not its parent
+            assert r.fills[2, 2, i] == (e - dist) * u_true
