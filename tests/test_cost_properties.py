@@ -18,7 +18,7 @@ from tvm_codesign.hardware import Buffer, HardwareConfig, SystemParams, energy_t
 from tvm_codesign.mapping import Mapping, MappingBatch, _random_raw
 from tvm_codesign.workload import DIMS, OPERAND_DIMS, OPERANDS, Workload
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -289,3 +289,23 @@ def test_multicast_and_halo_union_match_enumeration(wl, hw, seed):
             parent = 1 if m.cut("GB", "O") is not None else 0
             assert r.updates[parent, 2, i] == e * u_true, str(m)  # the MACs update the RF, not its parent
             assert r.fills[2, 2, i] == (e - dist) * u_true
+
+
+def test_chunked_evaluation_equals_whole(monkeypatch):
+    """Large batches are evaluated in cache-sized chunks; the result must not change by a bit."""
+    import dataclasses
+
+    from tvm_codesign import cost
+
+    wl = Workload("c", "conv2d", K=16, C=8, P=6, Q=6, R=3, S=3)
+    hw = HardwareConfig("h", 4, 4, (Buffer("g", 4096, ("I", "W", "O"), 16.0),), 16, 16, 16)
+    raw = _random_raw(wl, hw, 1000, np.random.default_rng(3))
+    whole = evaluate(wl, hw, raw)
+    monkeypatch.setattr(cost, "_CHUNK", 128)
+    chunked = evaluate(wl, hw, raw)
+    for f in dataclasses.fields(cost.CostResult):
+        a, b = getattr(whole, f.name), getattr(chunked, f.name)
+        if isinstance(a, dict):
+            assert all(np.array_equal(a[k], b[k]) for k in a), f.name
+        elif isinstance(a, np.ndarray):
+            assert np.array_equal(a, b), f.name

@@ -232,6 +232,43 @@ def evaluate(
     """
     mb = as_batch(mappings)
     et = energy if energy is not None else energy_table(hw)
+    B = len(mb)
+    if B <= _CHUNK:
+        return _evaluate_chunk(workload, hw, mb, et)
+    # Chunks keep the (B,) temporaries cache-sized; every operation is per mapping, so results are unchanged.
+    parts = [_evaluate_chunk(workload, hw, _rows(mb, i, min(i + _CHUNK, B)), et) for i in range(0, B, _CHUNK)]
+    return _concat(parts)
+
+
+#: Mappings per chunk inside :func:`evaluate` (the (B,) temporaries then stay in the CPU caches).
+_CHUNK = 16384
+
+
+def _rows(mb: MappingBatch, start: int, stop: int) -> MappingBatch:
+    """Rows ``start:stop`` of a batch as views (no copy)."""
+    return MappingBatch(
+        mb.dim[:, start:stop], mb.factor[:, start:stop], mb.kind[:, start:stop], mb.cut[:, :, start:stop],
+        mb.double_buffered[:, start:stop], mb.n_loops[start:stop],
+    )
+
+
+def _concat(parts: list[CostResult]) -> CostResult:
+    """One result from the results of consecutive chunks."""
+    first = parts[0]
+    kw: dict[str, Any] = {"workload": first.workload, "hw": first.hw}
+    for f in dataclasses.fields(CostResult):
+        if f.name in kw:
+            continue
+        v = getattr(first, f.name)
+        if isinstance(v, dict):
+            kw[f.name] = {k: np.concatenate([getattr(p, f.name)[k] for p in parts], axis=-1) for k in v}
+        else:
+            kw[f.name] = np.concatenate([getattr(p, f.name) for p in parts], axis=-1)
+    return CostResult(**kw)
+
+
+def _evaluate_chunk(workload: Workload, hw: HardwareConfig, mb: MappingBatch, et: EnergyTable) -> CostResult:
+    """:func:`evaluate` on one chunk."""
     nest = Nest(mb, workload)
     B, L = nest.B, nest.L
     zeros = np.zeros(B)
