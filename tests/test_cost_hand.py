@@ -329,3 +329,24 @@ def test_whole_model_edp_is_total_energy_times_total_cycles():
     bad = Mapping([("K", 1), ("C", 2), ("P", 2)], {"GB": {"I": 0, "W": 0, "O": 0}})
     rows.append((un, evaluate(un, _hw(), bad, energy=_et()).row(0)))
     assert math.isinf(evaluate_model(rows).edp) and evaluate_model(rows).to_json()["edp"] is None
+
+
+def test_sliding_window_is_refetched_temporally_but_shared_spatially():
+    """1-D conv P=4, R=3: 6 input rows. Timeloop's convention, ours too: overlapping windows are not reused across
+    time, only across PEs.
+
+    Temporal: nest ``for P4 | RF(I) | for R3``, GB holds everything. The RF input tile is one window of 3 rows,
+    refilled for each of the 4 values of P (P indexes I): GB reads I = 4*3 = 12, twice the 6 rows the layer reads
+    (DRAM reads 6, GB fills 6). The MAC reads the RF T = 12 times.
+
+    Spatial: nest ``spatial_cols P4 | RF(I) | for R3`` on 4 PEs. The four 3-row windows are read once as their union,
+    6 rows: GB reads I = 1*6 = 6; each PE's RF is filled with its 3 rows: RF fills 4*3 = 12.
+    """
+    wl = _conv(P=4, R=3)
+    place = {"GB": {"I": 0, "W": 0, "O": 0}, "RF": {"I": 1, "W": None, "O": None}}
+    temporal = Mapping([("P", 4), ("R", 3)], place)
+    spatial = Mapping([("P", 4, "spatial_cols"), ("R", 3)], place)
+    r = evaluate(wl, _hw(cols=4), [temporal, spatial], energy=_et())
+    assert (r.reads[0, 0].tolist(), r.fills[1, 0].tolist()) == ([6, 6], [6, 6])
+    assert r.reads[1, 0].tolist() == [12, 6]
+    assert r.fills[2, 0].tolist() == [12, 12] and r.reads[2, 0].tolist() == [12, 12]

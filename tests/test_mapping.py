@@ -137,3 +137,13 @@ def test_cli_bad_input_is_one_line_exit_2(argv, msg, capsys):
     assert main(["evaluate", *argv]) == 2
     err = capsys.readouterr().err
     assert msg in err and err.count("\n") == 1
+
+
+def test_cli_evaluate_with_hardware_json(tmp_path, capsys):
+    hw_path = tmp_path / "hw.json"
+    preset("vta").save(hw_path)
+    m = Mapping([("K", 8), ("C", 6), ("P", 4), ("R", 3)], {"GB": {"I": 0, "W": 0, "O": 0}})
+    rc = main(["evaluate", "--workload", json.dumps(WL.to_json()), "--hw", str(hw_path),
+               "--mapping", m.to_json_text(), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["hw"] == "vta" and out["valid"] and out["macs"] == WL.macs
