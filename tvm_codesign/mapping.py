@@ -504,7 +504,7 @@ def _random_raw(workload: Workload, hw: Any, n: int, rng: np.random.Generator) -
     act_arr = np.array(act, np.int8)
     cols = np.arange(n)
     dim = np.concatenate([act_arr[perm_o], act_arr[sp_dim], act_arr[perm_i]]).astype(np.int8)
-    factor = np.concatenate([act_arr[perm_o] * 0 + outer[perm_o, cols], spf, inner[perm_i, cols]]).astype(np.int64)
+    factor = np.concatenate([outer[perm_o, cols], spf, inner[perm_i, cols]]).astype(np.int64)
     kind = np.concatenate(
         [np.zeros((na, n), np.int8), np.full((1, n), 1, np.int8), np.full((1, n), 2, np.int8), np.zeros((na, n), np.int8)]
     )
