@@ -17,6 +17,7 @@ from sklearn.gaussian_process.kernels import ConstantKernel, Matern
 from sklearn.linear_model import LogisticRegression
 
 from ..errors import CodesignError
+from .surrogate import single_thread_blas
 
 CLASSIFIERS = ("gp", "rf", "logistic")
 
@@ -46,6 +47,8 @@ class FeasibilityModel:
             raise CodesignError(f"unknown feasibility classifier {kind!r}; choose one of {', '.join(CLASSIFIERS)}")
         self.kind, self.max_points, self.seed = kind, max_points, seed
         self.model = None
+        self._learned = None  # GP classifier kernel of the last optimisation, reused (warm start, no restarts)
+        self._optimised_at = 0
         self.train_X = np.zeros((0, 0))
         self.train_y = np.zeros(0, bool)
 
@@ -66,15 +69,22 @@ class FeasibilityModel:
         if len(X) == 0 or feasible.all() or not feasible.any():
             return self
         if self.kind == "gp":
-            kernel = ConstantKernel(1.0, (1e-2, 1e2)) * Matern(np.full(X.shape[1], 0.5), (1e-2, 1e2), nu=2.5)
-            model = GaussianProcessClassifier(kernel=kernel, random_state=self.seed)
+            # Same schedule as the regression GP: optimise the kernel (from the default start) when the data grew
+            # by 20 %, else keep the last optimum fixed.
+            reuse = self._learned is not None and len(X) < self._optimised_at * 1.2
+            kernel = self._learned if reuse else (
+                ConstantKernel(1.0, (1e-2, 1e2)) * Matern(np.full(X.shape[1], 0.5), (1e-2, 1e2), nu=2.5))
+            model = GaussianProcessClassifier(
+                kernel=kernel, optimizer=None if reuse else "fmin_l_bfgs_b", random_state=self.seed)
         elif self.kind == "rf":
             model = RandomForestClassifier(n_estimators=100, min_samples_leaf=2, random_state=self.seed, n_jobs=1)
         else:
             model = LogisticRegression(C=10.0, max_iter=1000)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), single_thread_blas():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(X, feasible.astype(int))
+        if self.kind == "gp" and not reuse:
+            self._learned, self._optimised_at = model.kernel_, len(X)
         self.model = model
         return self
 
@@ -83,7 +93,8 @@ class FeasibilityModel:
         X = np.asarray(X, float)
         if self.model is None:
             return np.ones(len(X))
-        proba = self.model.predict_proba(X)
+        with single_thread_blas():
+            proba = self.model.predict_proba(X)
         col = list(self.model.classes_).index(1)
         return proba[:, col]
 

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from .base import Outcome, SearchSpace, Strategy, space_bounds
+from .surrogate import single_thread_blas
 
 
 class SkoptSearch(Strategy):
@@ -82,7 +83,7 @@ class SkoptSearch(Strategy):
     def ask(self, n: int) -> np.ndarray:
         if self.opt is None:  # a single-point space
             return self.unseen(self.low[None, :])[:n]
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), single_thread_blas():
             warnings.simplefilter("ignore")  # "evaluated at this point before": we dedupe below anyway
             xs = self.opt.ask(n_points=n) if n > 1 else [self.opt.ask()]
         out = self.unseen(self._to_genomes(xs))
@@ -104,4 +105,6 @@ class SkoptSearch(Strategy):
         inside = np.all((genomes >= self.low) & (genomes <= self.high), axis=1)  # warm starts may lie outside
         if inside.any():
             xs = [[int(v) for v in row] for row in genomes[inside][:, self.free]]
-            self.opt.tell(xs, [float(v) for v in ys[inside]])
+            with warnings.catch_warnings(), single_thread_blas():
+                warnings.simplefilter("ignore")
+                self.opt.tell(xs, [float(v) for v in ys[inside]])

@@ -12,10 +12,24 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Kernel, Matern, WhiteKernel
+from threadpoolctl import ThreadpoolController
 
 from ..errors import CodesignError
 
 KERNELS = ("matern", "rbf")
+
+
+_CONTROLLER: ThreadpoolController | None = None
+
+
+def single_thread_blas():
+    """Context limiting BLAS to one thread: GP matrices here are small (<= a few hundred rows), and threaded
+    OpenBLAS on a loaded machine made fits ~10x slower (spinning threads fighting other workers). The controller
+    is built once: discovering the loaded libraries scans the process maps and costs milliseconds."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
 def make_kernel(name: str, n_features: int) -> Kernel:
@@ -59,12 +73,26 @@ class GPSurrogate:
         Extra restarts of the hyper-parameter optimiser.
     seed
         Seed of the optimiser restarts.
+    reoptimise_growth
+        Hyper-parameters are re-optimised (from the previous optimum, plus restarts) only once the training set has
+        grown by this fraction since the last optimisation; in between, the posterior is refitted with them fixed.
+        Fits then cost one Cholesky instead of hundreds, and the hyper-parameters barely move point to point.
     """
 
-    def __init__(self, kernel: str = "matern", max_points: int = 300, n_restarts: int = 1, seed: int = 0) -> None:
+    def __init__(
+        self,
+        kernel: str = "matern",
+        max_points: int = 300,
+        n_restarts: int = 1,
+        seed: int = 0,
+        reoptimise_growth: float = 0.2,
+    ) -> None:
         if kernel not in KERNELS:
             raise CodesignError(f"unknown kernel {kernel!r}; choose one of {', '.join(KERNELS)}")
         self.kernel, self.max_points, self.n_restarts, self.seed = kernel, max_points, n_restarts, seed
+        self.reoptimise_growth = reoptimise_growth
+        self._optimised_at = 0  # training-set size at the last hyper-parameter optimisation
+        self._learned: Kernel | None = None
         self.gp: GaussianProcessRegressor | None = None
         self._X = np.zeros((0, 0))
         self._y = np.zeros(0)
@@ -76,15 +104,23 @@ class GPSurrogate:
         X, y = X[ok], y[ok]
         keep = cap_training_set(y, self.max_points)
         X, y = X[keep], y[keep]
-        self.gp = GaussianProcessRegressor(
-            kernel=make_kernel(self.kernel, X.shape[1]),
-            normalize_y=True,
-            n_restarts_optimizer=self.n_restarts,
-            random_state=self.seed,
-        )
-        with warnings.catch_warnings():
+        reuse = self._learned is not None and len(y) < self._optimised_at * (1 + self.reoptimise_growth)
+        if reuse:
+            self.gp = GaussianProcessRegressor(kernel=self._learned, normalize_y=True, optimizer=None)
+        else:
+            # From the default start, not the last optimum: optima learned on few points (e.g. very long length
+            # scales) are poor starts that the optimiser does not leave.
+            self.gp = GaussianProcessRegressor(
+                kernel=make_kernel(self.kernel, X.shape[1]),
+                normalize_y=True,
+                n_restarts_optimizer=self.n_restarts,
+                random_state=self.seed,
+            )
+        with warnings.catch_warnings(), single_thread_blas():
             warnings.simplefilter("ignore", ConvergenceWarning)
             self.gp.fit(X, y)
+        if not reuse:
+            self._learned, self._optimised_at = self.gp.kernel_, len(y)
         self._X, self._y = X, y
         return self
 
@@ -98,12 +134,14 @@ class GPSurrogate:
         other._y = np.concatenate([self._y, np.asarray(y_extra, float)])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            other.gp.fit(other._X, other._y)
+            with single_thread_blas():
+                other.gp.fit(other._X, other._y)
         return other
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation at ``X`` (in target units)."""
         if self.gp is None:
             raise RuntimeError("fit the surrogate first")
-        mu, sigma = self.gp.predict(np.asarray(X, float), return_std=True)
+        with single_thread_blas():
+            mu, sigma = self.gp.predict(np.asarray(X, float), return_std=True)
         return mu, np.maximum(sigma, 1e-12)
