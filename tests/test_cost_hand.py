@@ -16,9 +16,9 @@ import math
 import numpy as np
 import pytest
 
-from tvm_codesign.cost import CAPACITY, FACTOR_PRODUCT, FANOUT_COLS, FANOUT_ROWS, NO_STORAGE, evaluate
+from tvm_codesign.cost import CAPACITY, FACTOR_PRODUCT, FANOUT_COLS, FANOUT_ROWS, NO_STORAGE, STRUCTURE, evaluate
 from tvm_codesign.hardware import Buffer, EnergyTable, HardwareConfig, SystemParams
-from tvm_codesign.mapping import Mapping
+from tvm_codesign.mapping import Mapping, MappingBatch
 from tvm_codesign.workload import OPERANDS, Workload
 
 LEVELS = ("DRAM", "GB", "RF")
@@ -350,3 +350,15 @@ def test_sliding_window_is_refetched_temporally_but_shared_spatially():
     assert (r.reads[0, 0].tolist(), r.fills[1, 0].tolist()) == ([6, 6], [6, 6])
     assert r.reads[1, 0].tolist() == [12, 6]
     assert r.fills[2, 0].tolist() == [12, 12] and r.reads[2, 0].tolist() == [12, 12]
+
+
+def test_raw_batch_breaking_the_structure_is_invalid_not_garbage():
+    """A MappingBatch built from raw arrays bypasses Mapping's checks; evaluate flags such rows (code STRUCTURE)."""
+    wl = _conv(K=2, C=2, P=2)
+    m = Mapping([("K", 2, "spatial_cols"), ("C", 2), ("P", 2)], {"GB": {"I": 0, "W": 0, "O": 0}})
+    b = MappingBatch.from_mappings([m, m, m])
+    b.cut[0, 0, 1] = 2  # GB cut of I below the spatial loop
+    b.cut[1, 2, 2] = 0  # RF cut of O above it (and above its GB cut)
+    r = evaluate(wl, _hw(), b, energy=_et())
+    assert r.valid.tolist() == [True, False, False] and r.reason[1:].tolist() == [STRUCTURE, STRUCTURE]
+    assert "spatial loops must lie between" in r.reason_text(1)

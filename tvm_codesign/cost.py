@@ -38,6 +38,9 @@ FANOUT_ROWS = 20  #: product of spatial_rows factors > pe_rows
 FANOUT_COLS = 21  #: product of spatial_cols factors > pe_cols
 NO_STORAGE = 30  #: + 3*on-chip level index + operand index (30..35): placed at a level with no storage for it
 CAPACITY = 40  #: + 3*on-chip level index + operand index (40..45): tile does not fit
+#: A batch row breaks the nest structure :class:`Mapping` enforces (only possible for a MappingBatch built from
+#: raw arrays): a spatial loop outside [every GB cut, every RF cut), a GB cut inside its RF cut, a cut out of range.
+STRUCTURE = 50
 
 _OP = {o: i for i, o in enumerate(OPERANDS)}
 _DRAM, _GB, _RF = 0, 1, 2
@@ -54,6 +57,8 @@ def reason_text(code: int) -> str:
         return "fan-out rows > pe_rows"
     if code == FANOUT_COLS:
         return "fan-out cols > pe_cols"
+    if code == STRUCTURE:
+        return "loop nest structure: spatial loops must lie between every GB cut and every RF cut, GB above RF"
     for base, what in ((NO_STORAGE, "no storage at {lv} for {op}"), (CAPACITY, "capacity of {lv} for {op}")):
         if base <= code < base + len(ON_CHIP) * len(OPERANDS):
             li, oi = divmod(code - base, len(OPERANDS))
@@ -131,6 +136,8 @@ class CostResult:
             return f"fan-out rows {int(self.fanout[0, i])} > {self.hw.pe_rows}"
         if code == FANOUT_COLS:
             return f"fan-out cols {int(self.fanout[1, i])} > {self.hw.pe_cols}"
+        if code == STRUCTURE:
+            return reason_text(code)
         li, oi = divmod((code - NO_STORAGE) if code < CAPACITY else (code - CAPACITY), len(OPERANDS))
         lv, op = ON_CHIP[li], OPERANDS[oi]
         if code < CAPACITY:
@@ -393,6 +400,7 @@ def _evaluate_chunk(workload: Workload, hw: HardwareConfig, mb: MappingBatch, et
     reason = np.where(nest.rows > hw.pe_rows, FANOUT_ROWS, reason)
     for d in reversed(range(len(DIMS))):
         reason = np.where(nest.prod[d] < nest.bounds[d], FACTOR_PRODUCT + d, reason)
+    reason = np.where(_bad_structure(mb), STRUCTURE, reason)
     valid = reason == VALID
 
     # ---- energy ---------------------------------------------------------------------------------------------
@@ -463,6 +471,23 @@ def _evaluate_chunk(workload: Workload, hw: HardwareConfig, mb: MappingBatch, et
     )
 
 
+def _bad_structure(mb: MappingBatch) -> np.ndarray:
+    """Rows violating :class:`Mapping`'s structure rules (a batch built from raw arrays is not checked on entry)."""
+    L, B = mb.dim.shape
+    first = np.full(B, L)  # first / last spatial slot (L / -1 if none)
+    last = np.full(B, -1)
+    for l in range(L - 1, -1, -1):
+        sp = mb.kind[l] != 0
+        first = np.where(sp, l, first)
+        last = np.maximum(last, np.where(sp, l, -1))
+    cg, cr = mb.cut[0].astype(np.int64), mb.cut[1].astype(np.int64)  # (3, B)
+    bad = ((mb.cut < -1) | (mb.cut > L)).any(axis=(0, 1))
+    bad |= ((cg >= 0) & (cg > first)).any(axis=0)
+    bad |= ((cr >= 0) & (cr <= last)).any(axis=0)
+    bad |= ((cg >= 0) & (cr >= 0) & (cg > cr)).any(axis=0)
+    return bad
+
+
 # ---------------------------------------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class ModelCost:
@@ -503,6 +528,6 @@ def evaluate_model(layers: Iterable[tuple[Workload, MappingCost]]) -> ModelCost:
 
 
 __all__ = [
-    "VALID", "FACTOR_PRODUCT", "FANOUT_ROWS", "FANOUT_COLS", "NO_STORAGE", "CAPACITY",
+    "VALID", "FACTOR_PRODUCT", "FANOUT_ROWS", "FANOUT_COLS", "NO_STORAGE", "CAPACITY", "STRUCTURE",
     "reason_text", "CostResult", "MappingCost", "evaluate", "ModelCost", "evaluate_model",
 ]
