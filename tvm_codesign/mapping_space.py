@@ -1,0 +1,723 @@
+"""MappingSpace: the knobs of one layer's mapping as an integer genome, and the objective that scores genomes.
+
+The genome fixes a loop-nest template (Timeloop's levels, ZigZag's uneven cuts) over the ``D`` *active* dims of
+the workload (bound > 1), outer to inner::
+
+    DRAM-level temporal   one loop per dim, in order perm[0]      (factor: the ceil of what the inner slots leave)
+    GB-level temporal     one loop per dim, in order perm[1]
+    spatial rows          one loop per dim (canonical order)
+    spatial cols          one loop per dim (canonical order)
+    RF-level temporal     one loop per dim, in order perm[2]
+
+Genes (``genome_size = D + 11``)::
+
+    [0, D)       factor tuple of each active dim: index into that dim's table of (gb, rows, cols, rf) factors with
+                 product <= bound (candidates include non-divisors: the DRAM factor takes the ceil, so imperfect
+                 splits pad)
+    D, D+1, D+2  loop order of the DRAM, GB and RF levels: index into the D! permutations (lexicographic)
+    D+3..D+5     GB cut of I, W, O: offset 0..D into the GB-level loops (0 = the whole GB level is in the tile),
+                 D+1 = bypass
+    D+6..D+8     RF cut of I, W, O: offset 0..D into the RF-level loops, D+1 = bypass
+    D+9, D+10    double-buffered GB, RF (0/1)
+
+Every gene has a set of allowed values: the hardware (no storage -> bypass; a level nobody can use -> factor 1),
+a named dataflow (:mod:`tvm_codesign.dataflow`) and the ``double_buffering`` option narrow it. A restricted space's
+genomes are genomes of the free space and decode identically, so decoding does not depend on the restriction.
+Decoded mappings drop factor-1 loops (they change nothing, in the cost model or the schedule).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from .cost import evaluate
+from .dataflow import FACTOR_SLOTS, Dataflow, get_dataflow
+from .errors import CodesignError
+from .hardware import HardwareConfig
+from .mapping import ON_CHIP, Mapping, MappingBatch
+from .search.base import Outcome
+from .workload import DIMS, OPERAND_DIMS, OPERANDS, REDUCTION_DIMS, Workload
+
+_GB, _ROWS, _COLS, _RF = 0, 1, 2, 3  # rows of a factor table (the inner slots; the DRAM factor is implied)
+_SMALL = 16  # every temporal factor up to this is a candidate (RF-sized tiles need them)
+
+
+def _temporal_candidates(bound: int) -> np.ndarray:
+    """Divisors, every distinct ``ceil(bound / k)`` and 1.._SMALL: the factors worth trying for a temporal slot."""
+    k = np.arange(1, bound + 1)
+    vals = set((-(-bound // k)).tolist()) | set(k[bound % k == 0].tolist()) | set(range(1, min(bound, _SMALL) + 1))
+    return np.array(sorted(vals), np.int64)
+
+
+class _FactorTable:
+    """All (gb, rows, cols, rf) factor tuples of one dim with product <= bound, sorted by a mixed-radix key."""
+
+    def __init__(self, bound: int, cands: Sequence[np.ndarray]) -> None:
+        self.bound = bound
+        self.cands = [np.asarray(c, np.int64) for c in cands]
+        self.radix = np.array([len(c) for c in self.cands], np.int64)
+        ir, ic, i2 = (a.ravel() for a in np.meshgrid(*(np.arange(n) for n in self.radix[1:]), indexing="ij"))
+        prod = self.cands[1][ir] * self.cands[2][ic] * self.cands[3][i2]
+        keep = prod <= bound
+        ir, ic, i2, prod = ir[keep], ic[keep], i2[keep], prod[keep]
+        count = np.searchsorted(self.cands[0], bound // prod, side="right")  # gb factors that still fit
+        rep = np.repeat(np.arange(len(prod)), count)
+        i1 = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
+        idx = np.stack([i1, ir[rep], ic[rep], i2[rep]])
+        key = self._key(idx)
+        order = np.argsort(key, kind="stable")
+        self.idx = idx[:, order].astype(np.int32)  # (4, T) candidate indices
+        self.key = key[order]
+        self.f = np.stack([self.cands[s][self.idx[s]] for s in range(4)])  # (4, T) factors
+        self.outer = -(-bound // self.f.prod(axis=0))  # DRAM factor: the ceil
+        self.size = len(self.key)
+
+    def _key(self, idx: np.ndarray) -> np.ndarray:
+        r = self.radix
+        return ((idx[0].astype(np.int64) * r[1] + idx[1]) * r[2] + idx[2]) * r[3] + idx[3]
+
+    def lookup(self, idx: np.ndarray) -> np.ndarray:
+        """Table index of candidate-index tuples ``(4, m)``; -1 where out of range or product > bound."""
+        inside = np.all((idx >= 0) & (idx < self.radix[:, None]), axis=0)
+        key = self._key(np.where(inside, idx, 0))
+        pos = np.minimum(np.searchsorted(self.key, key), self.size - 1)
+        return np.where(inside & (self.key[pos] == key), pos, -1)
+
+
+def _perm_rank(perm: np.ndarray) -> np.ndarray:
+    """Lexicographic rank of each row of ``perm`` (n, D) among the D! permutations (Lehmer code)."""
+    n, D = perm.shape
+    rank = np.zeros(n, np.int64)
+    for i in range(D):
+        smaller = (perm[:, i + 1 :] < perm[:, i : i + 1]).sum(axis=1)
+        rank += smaller * math.factorial(D - 1 - i)
+    return rank
+
+
+class MappingSpace:
+    """The mapping genomes of one layer on one accelerator (implements :class:`~tvm_codesign.search.base.SearchSpace`).
+
+    Parameters
+    ----------
+    workload, hw
+        The layer and the accelerator.
+    dataflow
+        ``None`` (free), ``"row_stationary"``, ``"vta_gemm"`` or a :class:`~tvm_codesign.dataflow.Dataflow`.
+    schedulable_only
+        Exclude mappings that spill partial sums (not schedulable in TVM yet, see
+        :func:`tvm_codesign.schedule.spills_partial_sums`) from sampling, neighbours and validity.
+    double_buffering
+        ``"search"`` (a gene), ``True`` or ``False`` (fixed) for both on-chip levels.
+    """
+
+    def __init__(
+        self,
+        workload: Workload,
+        hw: HardwareConfig,
+        dataflow: str | Dataflow | None = None,
+        schedulable_only: bool = False,
+        double_buffering: bool | str = "search",
+    ) -> None:
+        if double_buffering not in ("search", True, False):
+            raise CodesignError(f"double_buffering must be 'search', True or False, got {double_buffering!r}")
+        self.workload, self.hw = workload, hw
+        self.dataflow = get_dataflow(dataflow)
+        self.schedulable_only = bool(schedulable_only)
+        self.double_buffering = double_buffering
+        act = [i for i, d in enumerate(DIMS) if getattr(workload, d) > 1] or [DIMS.index("N")]
+        self.active = np.array(act, np.int64)  # indices into DIMS
+        self.active_names = [DIMS[i] for i in act]
+        D = self.D = len(act)
+        self.bounds = np.array([getattr(workload, DIMS[i]) for i in act], np.int64)
+        self.genome_size = D + 11
+        self.g_perm, self.g_gb, self.g_rf, self.g_dbuf = D, D + 3, D + 6, D + 9
+        self.bypass = D + 1  # cut gene value meaning "bypass"
+        self.perms = np.array(list(itertools.permutations(range(D))), np.int64)
+        self.acceptance_rate: float | None = None
+        self._gb_used = any(hw.buffer_for(op) is not None for op in OPERANDS)
+        self._rf_used = any(hw.rf_words(op) > 0 for op in OPERANDS)
+        self.tables = [self._table(j) for j in range(D)]
+        self.domain = np.array(
+            [t.size for t in self.tables] + [len(self.perms)] * 3 + [D + 2] * 6 + [2, 2], np.int64
+        )
+        self.allowed = self._allowed_values()
+        self._mask = []
+        for g, vals in enumerate(self.allowed):
+            m = np.zeros(self.domain[g], bool)
+            m[vals] = True
+            self._mask.append(m)
+        self._slot_vals = [[self._slot_values(j, s) for s in range(4)] for j in range(D)]
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Construction of the tables and allowed sets.
+
+    def _slot_rule(self, j: int, s: int) -> str:
+        name = self.active_names[j]
+        if s == _GB and not self._gb_used or s == _RF and not self._rf_used:
+            return "one"
+        return "free" if self.dataflow is None else self.dataflow.slot_rule(name, FACTOR_SLOTS[s + 1])
+
+    def _table(self, j: int) -> _FactorTable:
+        b = int(self.bounds[j])
+        temporal = _temporal_candidates(b)
+        cands = [
+            temporal,
+            np.arange(1, min(b, self.hw.pe_rows) + 1),
+            np.arange(1, min(b, self.hw.pe_cols) + 1),
+            temporal,
+        ]
+        # Only the hardware shrinks the tables (a level nobody can use); a dataflow only narrows the allowed
+        # indices, so that its genomes index the same tables as the free space's.
+        if not self._gb_used:
+            cands[_GB] = np.array([1], np.int64)
+        if not self._rf_used:
+            cands[_RF] = np.array([1], np.int64)
+        for s in range(4):
+            if self._slot_rule(j, s) == "all" and b not in cands[s]:
+                where = FACTOR_SLOTS[s + 1]
+                raise CodesignError(
+                    f"dataflow {self.dataflow.name}: {where} must take all of {self.active_names[j]}={b}, "
+                    f"more than the {where} of {self.hw.name} ({len(cands[s])})"
+                )
+        return _FactorTable(b, cands)
+
+    def _slot_values(self, j: int, s: int) -> np.ndarray:
+        """Allowed factors of slot ``s`` of active dim ``j``."""
+        rule = self._slot_rule(j, s)
+        if rule == "one":
+            return np.array([1], np.int64)
+        if rule == "all":
+            return np.array([self.bounds[j]], np.int64)
+        if any(self._slot_rule(j, t) == "all" for t in range(4)):
+            return np.array([1], np.int64)
+        return self.tables[j].cands[s]
+
+    def _allowed_values(self) -> list[np.ndarray]:
+        D, hw, df = self.D, self.hw, self.dataflow
+        allowed: list[np.ndarray] = []
+        for j, t in enumerate(self.tables):
+            ok = np.ones(t.size, bool)
+            for s in range(4):
+                ok &= np.isin(t.f[s], self._slot_values(j, s))
+            allowed.append(np.flatnonzero(ok))
+        every_perm = np.arange(len(self.perms))
+        allowed += [every_perm, every_perm if self._gb_used else every_perm[:1]]
+        rf_perm, rf_cut = every_perm if self._rf_used else every_perm[:1], {}
+        if df is not None and df.rf_chain is not None and self._rf_used:
+            rf_perm, rf_cut = self._rf_chain(df)
+        allowed.append(rf_perm)
+        offsets = np.arange(D + 1)
+        for level in ON_CHIP:
+            for op in OPERANDS:
+                has = hw.buffer_for(op) is not None if level == "GB" else hw.rf_words(op) > 0
+                if not has:
+                    vals = np.array([self.bypass])
+                elif level == "GB" and df is not None and op in df.gb_bypass:
+                    vals = np.array([self.bypass])
+                elif level == "GB" and df is not None and df.gb_even:
+                    vals = np.array([0])
+                elif level == "RF" and op in rf_cut:
+                    vals = np.array([rf_cut[op]])
+                else:
+                    vals = np.append(offsets, self.bypass)
+                allowed.append(vals.astype(np.int64))
+        for used in (self._gb_used, self._rf_used):
+            if not used or self.double_buffering is False:
+                allowed.append(np.array([0], np.int64))
+            elif self.double_buffering is True:
+                allowed.append(np.array([1], np.int64))
+            else:
+                allowed.append(np.array([0, 1], np.int64))
+        return allowed
+
+    def _rf_chain(self, df: Dataflow) -> tuple[np.ndarray, dict[str, int]]:
+        """RF orders and cuts of a chain of RF sub-levels: dims of no sub-level first (canonical order, factor 1),
+        then each sub-level's dims outer to inner (any order within one); each operand cut above its sub-level."""
+        names = self.active_names
+        groups = [[names.index(d) for d in dims if d in names] for _, dims in reversed(df.rf_chain)]  # outer first
+        in_chain = {j for g in groups for j in g}
+        head = [j for j in range(self.D) if j not in in_chain]
+        ok = np.all(self.perms[:, : len(head)] == np.array(head, np.int64), axis=1)
+        start, cuts = len(head), {}
+        for (op, _), g in zip(reversed(df.rf_chain), groups):
+            cuts[op] = start
+            block = np.sort(self.perms[:, start : start + len(g)], axis=1)
+            ok &= np.all(block == np.sort(np.array(g, np.int64)), axis=1)
+            start += len(g)
+        return np.flatnonzero(ok), cuts
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Size, membership, enumeration.
+
+    def size(self) -> int:
+        """Number of genomes (exact: the product of the allowed-set sizes; many are invalid)."""
+        return math.prod(len(a) for a in self.allowed)
+
+    def contains(self, genomes: np.ndarray) -> np.ndarray:
+        """``(n,)`` bool: every gene within its allowed set."""
+        G = np.asarray(genomes, np.int64)
+        ok = np.ones(len(G), bool)
+        for g, m in enumerate(self._mask):
+            v = G[:, g]
+            inside = (v >= 0) & (v < len(m))
+            ok &= inside & m[np.where(inside, v, 0)]
+        return ok
+
+    def uniform(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` genomes drawn uniformly from the allowed sets, constraints ignored (Timeloop's random sampler)."""
+        return np.stack([vals[rng.integers(0, len(vals), n)] for vals in self.allowed], axis=1)
+
+    def enumerate(self, limit: int, chunk: int = 1 << 16) -> Iterator[np.ndarray]:
+        """Every genome (valid or not) in chunks of ``(m, genome_size)``, when ``size() <= limit``."""
+        total = self.size()
+        if total > limit:
+            raise CodesignError(f"mapping space has {total:.3g} genomes, more than the enumeration limit {limit}")
+        radix = [len(a) for a in self.allowed]
+        for lo in range(0, total, chunk):
+            flat = np.arange(lo, min(total, lo + chunk), dtype=np.int64)
+            digits = np.unravel_index(flat, radix)
+            yield np.stack([self.allowed[g][digits[g]] for g in range(self.genome_size)], axis=1)
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Decoding.
+
+    def _factors(self, G: np.ndarray) -> np.ndarray:
+        """``(5, D, n)`` factors per slot (dram, gb, rows, cols, rf) per active dim."""
+        out = np.empty((5, self.D, len(G)), np.int64)
+        for j, t in enumerate(self.tables):
+            ti = G[:, j]
+            out[0, j] = t.outer[ti]
+            out[1:, j] = t.f[:, ti]
+        return out
+
+    def decode_batch(self, genomes: np.ndarray, compact: bool = True) -> MappingBatch:
+        """Genomes ``(n, genome_size)`` -> a :class:`MappingBatch` (vectorised; factor-1 loops dropped unless
+        ``compact=False``, which keeps the ``5 D``-slot template)."""
+        G = np.ascontiguousarray(genomes, np.int64).reshape(-1, self.genome_size)
+        n, D = len(G), self.D
+        F = self._factors(G)
+        cols = np.arange(n)
+        L = 5 * D
+        dim = np.empty((L, n), np.int8)
+        factor = np.empty((L, n), np.int64)
+        kind = np.zeros((L, n), np.int8)
+        for lv, (slot, base) in enumerate(((0, 0), (1, D), (4, 4 * D))):
+            perm = self.perms[G[:, self.g_perm + lv]].T  # (D, n): active-dim index at each position
+            dim[base : base + D] = self.active[perm]
+            factor[base : base + D] = F[slot][perm, cols]
+        for k, (slot, base) in enumerate(((2, 2 * D), (3, 3 * D))):
+            dim[base : base + D] = self.active[:, None]
+            factor[base : base + D] = F[slot]
+            kind[base : base + D] = k + 1
+        cut = np.empty((2, 3, n), np.int64)
+        for li, base in enumerate((D, 4 * D)):
+            g = G[:, self.g_gb + 3 * li : self.g_gb + 3 * li + 3].T
+            cut[li] = np.where(g == self.bypass, -1, base + g)
+        dbuf = G[:, self.g_dbuf : self.g_dbuf + 2].T.astype(bool)
+        if not compact:
+            return MappingBatch(dim, factor, kind, cut.astype(np.int16), dbuf, np.full(n, L, np.int16))
+        # Drop factor-1 loops: slot l moves to before[l] (kept loops above it). Writing every slot in order lets
+        # each kept loop overwrite the dropped ones that shared its destination: no boolean masks, no sort.
+        keep = (factor > 1).view(np.int8)
+        before = np.zeros((L + 1, n), np.int32)  # before[p] = kept loops above position p
+        for l in range(L):
+            np.add(before[l], keep[l], out=before[l + 1])
+        n_loops = before[L]
+        Lc = max(int(n_loops.max(initial=0)), 1)
+        cdim, cfac, ckind = np.zeros((L + 1, n), np.int8), np.ones((L + 1, n), np.int64), np.zeros((L + 1, n), np.int8)
+        fd, ff, fk = cdim.reshape(-1), cfac.reshape(-1), ckind.reshape(-1)
+        for l in range(L):
+            dest = before[l].astype(np.int64) * n + cols
+            fd[dest], ff[dest], fk[dest] = dim[l], factor[l], kind[l]
+        cdim, cfac, ckind = cdim[:Lc], cfac[:Lc], ckind[:Lc]
+        past = np.arange(Lc)[:, None] >= n_loops[None, :]  # slots past the last loop hold a dropped one: reset
+        cdim[past], cfac[past], ckind[past] = 0, 1, 0
+        ccut = np.where(cut >= 0, before.reshape(-1)[np.maximum(cut, 0) * n + cols], -1).astype(np.int16)
+        return MappingBatch(cdim, cfac, ckind, ccut, dbuf, n_loops.astype(np.int16))
+
+    def decode(self, genome: np.ndarray) -> Mapping:
+        """One genome -> its :class:`Mapping`."""
+        return self.decode_batch(np.asarray(genome, np.int64).reshape(1, -1)).mapping(0)
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Validity.
+
+    def spills(self, batch: MappingBatch) -> np.ndarray:
+        """``(n,)`` bool: an output tile (GB or RF) is evicted before its reduction completes, i.e. a loop over
+        C/R/S (factor > 1) lies above the innermost temporal O-indexing loop above the cut (vectorised
+        :func:`tvm_codesign.schedule.spills_partial_sums`)."""
+        L, n = batch.dim.shape
+        big = batch.factor > 1
+        odims = np.isin(batch.dim, [DIMS.index(d) for d in OPERAND_DIMS["O"]])
+        red = np.isin(batch.dim, [DIMS.index(d) for d in REDUCTION_DIMS]) & big
+        first_red = np.where(red.any(axis=0), red.argmax(axis=0), L)
+        ot = (odims & big & (batch.kind == 0)) * np.arange(1, L + 1)[:, None]
+        attach1 = np.zeros((L + 1, n), np.int64)  # 1 + innermost O-indexing temporal loop above each position
+        np.maximum.accumulate(ot, axis=0, out=attach1[1:])
+        out = np.zeros(n, bool)
+        cols = np.arange(n)
+        for li in range(len(ON_CHIP)):
+            c = batch.cut[li, OPERANDS.index("O")].astype(np.int64)
+            attach = attach1[np.maximum(c, 0), cols] - 1
+            out |= (c >= 0) & (first_red < attach)
+        return out
+
+    def valid(self, genomes: np.ndarray) -> np.ndarray:
+        """``(n,)`` bool: in the space, valid for the cost model and, with ``schedulable_only``, no spill."""
+        G = np.asarray(genomes, np.int64).reshape(-1, self.genome_size)
+        ok = self.contains(G)
+        if not ok.any():
+            return ok
+        mb = self.decode_batch(np.where(ok[:, None], G, self.allowed_min[None, :]))
+        ok &= evaluate(self.workload, self.hw, mb).valid
+        if self.schedulable_only:
+            ok &= ~self.spills(mb)
+        return ok
+
+    @property
+    def allowed_min(self) -> np.ndarray:
+        return np.array([a[0] for a in self.allowed], np.int64)
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Sampling.
+
+    def _propose(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` genomes built to meet fan-out and, approximately, RF and GB capacity (exact check follows)."""
+        D, hw, wl = self.D, self.hw, self.workload
+        G = self.uniform(n, rng)  # orders, cuts and double buffering: uniform; factors: below
+        dbuf = G[:, self.g_dbuf : self.g_dbuf + 2].astype(bool)
+        # Position of every active dim in the GB and RF orders.
+        pos = {}
+        for lv, key in ((1, "gb"), (2, "rf")):
+            perm = self.perms[G[:, self.g_perm + lv]]
+            inv = np.empty_like(perm)
+            np.put_along_axis(inv, perm, np.arange(D)[None, :], axis=1)
+            pos[key] = inv  # (n, D)
+        # Capacity budgets in words; a shared GB buffer is split evenly among the operands it holds here.
+        gcut = G[:, self.g_gb : self.g_gb + 3]
+        rcut = G[:, self.g_rf : self.g_rf + 3]
+        rf_budget = np.empty((3, n))
+        gb_budget = np.empty((3, n))
+        for oi, op in enumerate(OPERANDS):
+            rf_budget[oi] = np.where(dbuf[:, 1], hw.rf_words(op) // 2, hw.rf_words(op))
+            b = hw.buffer_for(op)
+            if b is None:
+                gb_budget[oi] = np.inf
+                continue
+            sharers = sum((gcut[:, OPERANDS.index(o)] != self.bypass) for o in b.operands)
+            cap = np.where(dbuf[:, 0], b.capacity / 2, b.capacity) / np.maximum(sharers, 1)
+            gb_budget[oi] = cap / hw.word_bytes(op)
+        # Per-dim footprint weight of each operand (the input's P/Q extent is scaled by the stride: approximate).
+        weight = np.zeros((3, D))
+        for oi, op in enumerate(OPERANDS):
+            for j, name in enumerate(self.active_names):
+                if name in OPERAND_DIMS[op]:
+                    weight[oi, j] = wl.stride[0] if (op, name) == ("I", "P") else wl.stride[1] if (op, name) == (
+                        "I", "Q") else 1
+        # Slots a dataflow fixes above 1 (row-stationary's S on the rows, R in the RF) are reserved up front, so
+        # that the dims drawn first do not use up the room they need.
+        smin = np.array([[float(self._slot_vals[j][s][0]) for s in range(4)] for j in range(D)])  # (D, 4)
+        rows_left = np.full(n, hw.pe_rows / smin[:, _ROWS].prod())
+        cols_left = np.full(n, hw.pe_cols / smin[:, _COLS].prod())
+        inner = np.ones((D, n))  # rows x cols x rf of each dim (all under the GB cut)
+        cidx = np.zeros((4, D, n), np.int64)
+        order = np.argsort(rng.random((n, D)), axis=1)  # random dim order per sample: no dim always goes first
+        rf_tile = np.ones((3, n))
+        for step in range(2):  # step 0: rf, rows, cols (PE-level budgets); step 1: gb (buffer budgets)
+            gb_tile = np.array([np.prod(np.where(weight[oi][:, None] > 0, inner * weight[oi][:, None], 1), axis=0)
+                                for oi in range(3)]) if step else None
+            for k in range(D):
+                for j in range(D):
+                    sel = np.flatnonzero(order[:, k] == j)
+                    if not len(sel):
+                        continue
+                    b = float(self.bounds[j])
+                    if step == 0:
+                        room = np.full(len(sel), b)
+                        # RF: the operands that hold this dim's RF loop inside their RF tile limit it.
+                        cap = room.copy()
+                        for oi in range(3):
+                            if weight[oi, j] == 0:
+                                continue
+                            held = rcut[sel, oi] != self.bypass
+                            inside = held & (pos["rf"][sel, j] >= rcut[sel, oi])
+                            lim = rf_budget[oi, sel] / rf_tile[oi, sel] / weight[oi, j]
+                            cap = np.where(inside, np.minimum(cap, lim), cap)
+                        f2, i2 = self._draw(j, _RF, cap, rng, log=True)
+                        room = np.floor(room / f2)
+                        rl, cl = rows_left[sel] * smin[j, _ROWS], cols_left[sel] * smin[j, _COLS]
+                        fr, ir = self._draw(j, _ROWS, np.minimum(room, rl), rng)
+                        room = np.floor(room / fr)
+                        fc, ic = self._draw(j, _COLS, np.minimum(room, cl), rng)
+                        rows_left[sel] = np.floor(rl / fr)
+                        cols_left[sel] = np.floor(cl / fc)
+                        inner[j, sel] = f2 * fr * fc
+                        for oi in range(3):
+                            if weight[oi, j]:
+                                inside = (rcut[sel, oi] != self.bypass) & (pos["rf"][sel, j] >= rcut[sel, oi])
+                                rf_tile[oi, sel] *= np.where(inside, f2 * weight[oi, j], 1.0)
+                        cidx[_RF, j, sel], cidx[_ROWS, j, sel], cidx[_COLS, j, sel] = i2, ir, ic
+                    else:
+                        cap = np.floor(b / inner[j, sel])
+                        for oi in range(3):
+                            if weight[oi, j] == 0:
+                                continue
+                            inside = (gcut[sel, oi] != self.bypass) & (pos["gb"][sel, j] >= gcut[sel, oi])
+                            lim = gb_budget[oi, sel] / gb_tile[oi, sel]
+                            cap = np.where(inside, np.minimum(cap, np.maximum(lim, 1.0)), cap)
+                        f1, i1 = self._draw(j, _GB, cap, rng, log=True)
+                        for oi in range(3):
+                            if weight[oi, j]:
+                                inside = (gcut[sel, oi] != self.bypass) & (pos["gb"][sel, j] >= gcut[sel, oi])
+                                gb_tile[oi, sel] *= np.where(inside, f1, 1.0)
+                        cidx[_GB, j, sel] = i1
+        for j, t in enumerate(self.tables):
+            ti = t.lookup(cidx[:, j])
+            fallback = self.allowed[j][np.argmin(t.f[:, self.allowed[j]].prod(axis=0))]
+            G[:, j] = np.where(ti >= 0, ti, fallback)
+        if self.schedulable_only:
+            G = self._toward_schedulable(G)
+        return G
+
+    def _toward_schedulable(self, G: np.ndarray) -> np.ndarray:
+        """Reorder so that no partial sum spills where the genes are free: above the innermost output cut, every
+        reduction loop must lie inside every output-indexing temporal loop. So: reduction dims take no DRAM-level
+        factor (the GB level takes it), come last in the GB order and first in the RF order, and the output's RF
+        cut sits above the RF's output-indexing loops. The exact check follows in :meth:`valid`."""
+        D, n = self.D, len(G)
+        G = G.copy()
+        red = np.array([d in REDUCTION_DIMS for d in self.active_names])
+        held = (G[:, self.g_gb + 2] != self.bypass) | (G[:, self.g_rf + 2] != self.bypass)
+        for j, t in enumerate(self.tables):
+            if not red[j]:
+                continue
+            idx = t.idx[:, G[:, j]].astype(np.int64)
+            inner = t.f[1:, G[:, j]].prod(axis=0)
+            want = -(-t.bound // inner)  # the GB factor that leaves the DRAM factor 1 (a candidate: a ceil)
+            idx[_GB] = np.minimum(np.searchsorted(t.cands[_GB], want), len(t.cands[_GB]) - 1)
+            ti = t.lookup(idx)
+            ok = held & (ti >= 0) & self._mask[j][np.maximum(ti, 0)]
+            G[:, j] = np.where(ok, ti, G[:, j])
+        for lv, key in ((0, red), (1, red), (2, ~red)):
+            gene = self.g_perm + lv
+            if len(self.allowed[gene]) != len(self.perms):
+                continue  # a dataflow fixes this order
+            perm = self.perms[G[:, gene]]
+            perm = np.take_along_axis(perm, np.argsort(key[perm], axis=1, kind="stable"), axis=1)
+            G[:, gene] = _perm_rank(perm)
+        gene = self.g_rf + 2
+        if len(self.allowed[gene]) == D + 2:
+            G[:, gene] = np.where(G[:, gene] == self.bypass, self.bypass, np.minimum(G[:, gene], int(red.sum())))
+        return G
+
+    def _draw(
+        self, j: int, s: int, cap: np.ndarray, rng: np.random.Generator, log: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A factor <= ``cap`` from the allowed values of slot ``s`` of dim ``j`` (log-uniform or, for spatial
+        slots, half uniform and half the largest that fits), and its index in the slot's candidate list."""
+        vals = self._slot_vals[j][s]
+        cap = np.maximum(cap, 1.0)
+        m = len(cap)
+        if log:
+            want = np.exp(rng.random(m) * np.log(cap + 1.0))
+        else:
+            want = np.where(rng.random(m) < 0.5, rng.random(m) * cap + 1.0, cap)
+        want = np.minimum(np.floor(want), cap)
+        k = np.clip(np.searchsorted(vals, want, side="right") - 1, 0, len(vals) - 1)
+        f = vals[k]
+        return f.astype(np.float64), np.searchsorted(self.tables[j].cands[s], f)
+
+    def sample(self, n: int, rng: np.random.Generator, max_tries: int | None = None) -> np.ndarray:
+        """``(m, genome_size)`` valid genomes, ``m <= n`` (``m < n`` only if ``max_tries`` proposals do not yield
+        ``n``). Built to meet fan-out and roughly capacity, then judged by the cost model; the fraction of proposals
+        that were valid is left in :attr:`acceptance_rate`."""
+        max_tries = max(200 * n, 100_000) if max_tries is None else max_tries
+        kept, got, tried, found = [], 0, 0, 0
+        rate = 0.1
+        while got < n and tried < max_tries:
+            m = int(min(max((n - got) / max(rate, 1e-3) * 1.2, 256), 1 << 15, max_tries - tried))
+            G = self._propose(m, rng)
+            ok = self.valid(G)
+            # Repair: double buffering halves capacity; where that alone broke a proposal, single-buffer it.
+            redo = np.flatnonzero(~ok & (G[:, self.g_dbuf : self.g_dbuf + 2] > 0).any(axis=1))
+            if len(redo) and self._mask[self.g_dbuf][0] and self._mask[self.g_dbuf + 1][0]:
+                fix = G[redo].copy()
+                fix[:, self.g_dbuf : self.g_dbuf + 2] = 0
+                good = self.valid(fix)
+                G[redo[good]] = fix[good]
+                ok[redo[good]] = True
+            tried += m
+            found += int(ok.sum())
+            rate = max(found / tried, 1e-4)
+            kept.append(G[ok][: n - got])
+            got += len(kept[-1])
+        self.acceptance_rate = found / tried if tried else 0.0
+        return np.concatenate(kept) if kept else np.zeros((0, self.genome_size), np.int64)
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Local moves.
+
+    def _move(self, G: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One random small move per row (may leave the space; the caller checks)."""
+        n, D = G.shape[0], self.D
+        out = G.copy()
+        what = rng.choice(4, size=n, p=[0.4, 0.3, 0.2, 0.1])
+        cols = np.arange(n)
+        # Move a factor between two slots of one dim (one step down the candidates at one, up at the other;
+        # the DRAM slot, index 0 here, absorbs the change through the ceil).
+        sel = np.flatnonzero(what == 0)
+        dims = rng.integers(0, D, len(sel))
+        src = rng.integers(0, 5, len(sel))
+        dst = (src + rng.integers(1, 5, len(sel))) % 5
+        for j, t in enumerate(self.tables):
+            rows = sel[dims == j]
+            if not len(rows):
+                continue
+            idx = t.idx[:, G[rows, j]].astype(np.int64)
+            s, d = src[dims == j], dst[dims == j]
+            r = np.arange(len(rows))
+            for slot, step in ((s, -1), (d, +1)):
+                inner = slot > 0
+                idx[np.maximum(slot - 1, 0)[inner], r[inner]] += step
+            ti = t.lookup(idx)
+            out[rows, j] = np.where(ti >= 0, ti, G[rows, j])
+        # Swap two loops of one temporal level.
+        sel = np.flatnonzero(what == 1)
+        if D > 1 and len(sel):
+            lv = rng.integers(0, 3, len(sel))
+            a = rng.integers(0, D, len(sel))
+            b = (a + rng.integers(1, D, len(sel))) % D
+            perm = self.perms[G[sel, self.g_perm + lv]].copy()
+            r = np.arange(len(sel))
+            perm[r, a], perm[r, b] = perm[r, b], perm[r, a]
+            out[sel, self.g_perm + lv] = _perm_rank(perm)
+        # Shift one cut by one position (bypass is one past the innermost position).
+        sel = np.flatnonzero(what == 2)
+        gene = self.g_gb + rng.integers(0, 6, len(sel))
+        out[sel, gene] = np.clip(G[sel, gene] + rng.choice([-1, 1], len(sel)), 0, self.bypass)
+        # Toggle double buffering of one level.
+        sel = np.flatnonzero(what == 3)
+        gene = self.g_dbuf + rng.integers(0, 2, len(sel))
+        out[sel, gene] = 1 - G[sel, gene]
+        return out
+
+    def neighbors(self, genomes: np.ndarray, rng: np.random.Generator, rounds: int = 8) -> np.ndarray:
+        """One small valid move from each genome: move a factor between levels, swap two loops, shift a cut or
+        toggle double buffering; rows with no valid move in ``rounds`` tries are resampled."""
+        G = np.asarray(genomes, np.int64).reshape(-1, self.genome_size)
+        out = G.copy()
+        todo = np.arange(len(G))
+        for _ in range(rounds):
+            if not len(todo):
+                break
+            cand = self._move(G[todo], rng)
+            changed = np.any(cand != G[todo], axis=1)
+            ok = changed & self.valid(cand)
+            out[todo[ok]] = cand[ok]
+            todo = todo[~ok]
+        if len(todo):
+            fresh = self.sample(len(todo), rng)
+            out[todo[: len(fresh)]] = fresh
+        return out
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Features.
+
+    def encode(self, genomes: np.ndarray) -> np.ndarray:
+        """``(n, 8 D + 14)`` features in [0, 1]: log factor / log bound per dim and slot (dram, gb, rows, cols,
+        rf); position of each dim in each temporal level's order; per (level, operand) the cut offset and a bypass
+        bit; the two double-buffer bits."""
+        G = np.asarray(genomes, np.int64).reshape(-1, self.genome_size)
+        n, D = len(G), self.D
+        F = self._factors(G)
+        logb = np.log(np.maximum(self.bounds, 2)).astype(np.float64)
+        feats = [(np.log(F) / logb[None, :, None]).reshape(5 * D, n).T]
+        for lv in range(3):
+            perm = self.perms[G[:, self.g_perm + lv]]
+            inv = np.empty_like(perm)
+            np.put_along_axis(inv, perm, np.arange(D)[None, :], axis=1)
+            feats.append(inv / max(D - 1, 1))
+        cuts = G[:, self.g_gb : self.g_gb + 6]
+        by = cuts == self.bypass
+        feats += [np.where(by, 0.0, cuts / max(D, 1)), by.astype(float), G[:, self.g_dbuf :].astype(float)]
+        return np.concatenate(feats, axis=1)
+
+    @property
+    def feature_names(self) -> list[str]:
+        names = [f"log_{s}_{d}" for s in FACTOR_SLOTS for d in self.active_names]
+        names += [f"order_{lv}_{d}" for lv in ("dram", "gb", "rf") for d in self.active_names]
+        names += [f"cut_{lv}_{op}" for lv in ON_CHIP for op in OPERANDS]
+        names += [f"bypass_{lv}_{op}" for lv in ON_CHIP for op in OPERANDS]
+        return names + ["dbuf_GB", "dbuf_RF"]
+
+    # ----------------------------------------------------------------------------------------------------------
+    # Inversion.
+
+    def genome_of(self, mapping: Mapping) -> np.ndarray:
+        """A genome of this space that decodes to ``mapping`` up to factor-1 loops and the order of spatial loops
+        (an equivalent mapping); :class:`CodesignError` if the mapping does not fit the template or the space."""
+        from ._genome_of import genome_of
+
+        return genome_of(self, mapping)
+
+    def describe(self) -> dict[str, Any]:
+        """Genes, their allowed-set sizes and the space size, for logs and reports."""
+        names = [f"factors_{d}" for d in self.active_names] + ["order_dram", "order_gb", "order_rf"]
+        names += [f"cut_{lv}_{op}" for lv in ON_CHIP for op in OPERANDS] + ["dbuf_GB", "dbuf_RF"]
+        return {
+            "workload": self.workload.name,
+            "hw": self.hw.name,
+            "dataflow": None if self.dataflow is None else self.dataflow.name,
+            "schedulable_only": self.schedulable_only,
+            "genome_size": self.genome_size,
+            "genes": {k: int(len(a)) for k, a in zip(names, self.allowed)},
+            "size": self.size(),
+        }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+class MappingObjective:
+    """Scores genomes of a :class:`MappingSpace`: value = log(EDP), feasible = valid, objectives = (energy_pj,
+    cycles). Vectorised: one decode and one cost-model call per batch.
+
+    Parameters
+    ----------
+    workload, hw
+        The layer and the accelerator.
+    space
+        The space whose genomes are scored; defaults to the free space (decoding does not depend on a dataflow).
+    schedulable_only
+        Also count spills of partial sums as infeasible (default: the space's setting).
+    """
+
+    def __init__(
+        self,
+        workload: Workload,
+        hw: HardwareConfig,
+        space: MappingSpace | None = None,
+        schedulable_only: bool | None = None,
+    ) -> None:
+        self.space = space if space is not None else MappingSpace(workload, hw, schedulable_only=bool(schedulable_only))
+        self.workload, self.hw = workload, hw
+        self.schedulable_only = self.space.schedulable_only if schedulable_only is None else schedulable_only
+        self.evaluations = 0
+
+    def __call__(self, genomes: np.ndarray) -> Outcome:
+        G = np.asarray(genomes, np.int64).reshape(-1, self.space.genome_size)
+        inside = self.space.contains(G)
+        mb = self.space.decode_batch(np.where(inside[:, None], G, self.space.allowed_min[None, :]))
+        res = evaluate(self.workload, self.hw, mb)
+        ok = inside & res.valid
+        if self.schedulable_only:
+            ok &= ~self.space.spills(mb)
+        self.evaluations += len(G)
+        with np.errstate(divide="ignore"):
+            value = np.log(np.where(ok, res.edp, np.inf))
+        return Outcome(value=value, feasible=ok, objectives=np.stack([res.energy_pj, res.cycles], axis=1))
+
+
+__all__ = ["MappingObjective", "MappingSpace"]
