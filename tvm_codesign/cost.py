@@ -274,6 +274,51 @@ def _concat(parts: list[CostResult]) -> CostResult:
     return CostResult(**kw)
 
 
+# Masks that are uniform over a batch are plain bools, so that the common case skips the selects entirely.
+def _uniform(mask: np.ndarray) -> np.ndarray | bool:
+    """``True`` / ``False`` if the mask is uniform over the batch, else the mask."""
+    if mask.all():
+        return True
+    if not mask.any():
+        return False
+    return mask
+
+
+def _not(m: np.ndarray | bool) -> np.ndarray | bool:
+    return (not m) if isinstance(m, bool) else ~m
+
+
+def _and(a: np.ndarray | bool, b: np.ndarray | bool) -> np.ndarray | bool:
+    if a is False or b is False:
+        return False
+    if a is True:
+        return b
+    if b is True:
+        return a
+    return a & b
+
+
+def _masked(m: np.ndarray | bool, x: np.ndarray) -> np.ndarray:
+    """``x`` where the mask holds, 0 elsewhere."""
+    return x if m is True else np.where(m, x, 0.0)
+
+
+def _pick(m: np.ndarray | bool, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if m is True:
+        return a
+    if m is False:
+        return b
+    return np.where(m, a, b)
+
+
+def _add(out: np.ndarray, m: np.ndarray | bool, x: np.ndarray) -> None:
+    """``out += x`` where the mask holds (in place)."""
+    if m is True:
+        out += x
+    elif m is not False:
+        out += np.where(m, x, 0.0)
+
+
 def _evaluate_chunk(workload: Workload, hw: HardwareConfig, mb: MappingBatch, et: EnergyTable) -> CostResult:
     """:func:`evaluate` on one chunk."""
     nest = Nest(mb, workload)
@@ -287,32 +332,43 @@ def _evaluate_chunk(workload: Workload, hw: HardwareConfig, mb: MappingBatch, et
     hops = np.zeros(B)
     T = nest.total_temporal
     npe = nest.pes
-    any_rf = np.zeros(B, bool)
+    any_rf: np.ndarray | bool = False
     full_c = np.zeros(B, np.int64)
 
     for oi, op in enumerate(OPERANDS):
         cg, cr = mb.cut[0, oi].astype(np.int64), mb.cut[1, oi].astype(np.int64)
-        held_g, held_r = cg >= 0, cr >= 0
-        any_rf |= held_r
+        # held_*: True / False when uniform over the batch (the common case: the hardware decides), else a mask.
+        held_g, held_r = _uniform(cg >= 0), _uniform(cr >= 0)
+        any_rf = any_rf | held_r
         cg, cr = np.maximum(cg, 0), np.maximum(cr, 0)
         fg, fr = nest.flat(cg), nest.flat(cr)
         t_dram = tile_words(nest, mb, workload, op, full_c, union=False)
-        t_gb = np.where(held_g, tile_words(nest, mb, workload, op, cg, union=False), 0.0)
-        t_rf = np.where(held_r, tile_words(nest, mb, workload, op, cr, union=False), 0.0)
-        tiles[_DRAM, oi], tiles[_GB, oi], tiles[_RF, oi] = t_dram, t_gb, t_rf
         wpj = et.noc_pj_per_word.get(op, et.noc_pj_per_destination) if et.noc_pj_per_word else et.noc_pj_per_destination
-
         # Pair DRAM -> GB (no spatial loop between: the union is the tile itself).
-        e_g = np.where(held_g, nest.fill_events(op, fg), 0.0)
+        if held_g is False:
+            t_gb = e_g = zeros
+        else:
+            t_gb = _masked(held_g, tile_words(nest, mb, workload, op, cg, union=False))
+            e_g = _masked(held_g, nest.fill_events(op, fg))
         # Pair (GB or DRAM) -> RF: per-PE tiles, the parent serves their union.
-        e_r = np.where(held_r, nest.fill_events(op, fr), 0.0)
-        u_r = np.where(held_r, tile_words(nest, mb, workload, op, cr, union=True), 0.0)
-        rf_parent = np.where(held_g, _GB, _DRAM)
+        if held_r is False:
+            t_rf = e_r = u_r = zeros
+        else:
+            t_rf = _masked(held_r, tile_words(nest, mb, workload, op, cr, union=False))
+            e_r = _masked(held_r, nest.fill_events(op, fr))
+            u_r = _masked(held_r, tile_words(nest, mb, workload, op, cr, union=True))
+        tiles[_DRAM, oi], tiles[_GB, oi], tiles[_RF, oi] = t_dram, t_gb, t_rf
         # Pair innermost level -> MAC: once per temporal iteration; from a shared level, the union over PEs.
-        inner = np.where(held_r, _RF, np.where(held_g, _GB, _DRAM))
-        u_m = np.where(held_r, 1.0, tile_words(nest, mb, workload, op, None, union=True))
-        np_m = np.where(held_r, npe, 1.0)  # instances of the level feeding the MACs
-        crosses_m = ~held_r  # MAC operands travel over the array network unless they come from the PE's own RF
+        if held_r is True:
+            u_m, np_m = 1.0, npe  # from the PE's own RF
+        else:
+            u_shared = tile_words(nest, mb, workload, op, None, union=True)
+            u_m = u_shared if held_r is False else np.where(held_r, 1.0, u_shared)
+            np_m = 1.0 if held_r is False else np.where(held_r, npe, 1.0)
+        # Which level is the RF's parent, and which feeds the MACs (bypassed levels skipped).
+        rf_from = {_GB: held_g, _DRAM: _not(held_g)}
+        mac_from = {_RF: held_r, _GB: _and(_not(held_r), held_g), _DRAM: _and(_not(held_r), _not(held_g))}
+        crosses_m = _not(held_r)  # MAC operands travel over the array network unless they come from the PE's own RF
 
         if op != "O":
             # DRAM -> GB
@@ -320,49 +376,52 @@ def _evaluate_chunk(workload: Workload, hw: HardwareConfig, mb: MappingBatch, et
             reads[_DRAM, oi] += x
             fills[_GB, oi] += x
             # parent -> RF: the parent reads the union once per fill event (multicast); every PE is filled.
-            xr = e_r * u_r
-            reads[_GB, oi] += np.where(rf_parent == _GB, xr, 0.0)
-            reads[_DRAM, oi] += np.where(rf_parent == _DRAM, xr, 0.0)
-            delivered = e_r * t_rf * npe
-            fills[_RF, oi] += delivered
-            noc += delivered * wpj
+            if held_r is not False:
+                xr = e_r * u_r
+                for lv, sel in rf_from.items():
+                    _add(reads[lv, oi], sel, xr)
+                delivered = e_r * t_rf * npe
+                fills[_RF, oi] += delivered
+                noc += delivered * wpj
             # innermost -> MAC
             xm = T * u_m * np_m
-            for lv in (_DRAM, _GB, _RF):
-                reads[lv, oi] += np.where(inner == lv, xm, 0.0)
-            noc += np.where(crosses_m, T * npe, 0.0) * wpj
+            for lv, sel in mac_from.items():
+                _add(reads[lv, oi], sel, xm)
+            _add(noc, crosses_m, T * npe * wpj)
         else:
             # DRAM <-> GB: evictions up, partial sums read back on every refill but the first of each tile.
-            d_g = np.where(held_g, nest.distinct_outputs(fg), 0.0)
-            back_g = (e_g - d_g) * t_gb
-            reads[_DRAM, oi] += back_g
-            fills[_GB, oi] += back_g
-            updates[_DRAM, oi] += e_g * t_gb
-            reads[_GB, oi] += e_g * t_gb
-            z_g = e_g * t_gb - back_g  # element lifetimes at GB that start from zero
+            z_g = zeros
+            if held_g is not False:
+                d_g = _masked(held_g, nest.distinct_outputs(fg))
+                back_g = (e_g - d_g) * t_gb
+                reads[_DRAM, oi] += back_g
+                fills[_GB, oi] += back_g
+                updates[_DRAM, oi] += e_g * t_gb
+                reads[_GB, oi] += e_g * t_gb
+                z_g = e_g * t_gb - back_g  # element lifetimes at GB that start from zero
             # parent <-> RF, through the array network; spatial reduction collapses the PEs' partial sums.
-            d_r = np.where(held_r, nest.distinct_outputs(fr), 0.0)
-            back_r = (e_r - d_r) * u_r
-            up_r = e_r * u_r
-            for lv in (_DRAM, _GB):
-                sel = rf_parent == lv
-                reads[lv, oi] += np.where(sel, back_r, 0.0)
-                updates[lv, oi] += np.where(sel, up_r, 0.0)
-            fills[_RF, oi] += back_r
-            reads[_RF, oi] += e_r * t_rf * npe
-            hops += e_r * (t_rf * npe - u_r)
-            noc += (back_r + up_r) * wpj
-            z_r = e_r * t_rf * npe - back_r
+            z_r = zeros
+            if held_r is not False:
+                d_r = _masked(held_r, nest.distinct_outputs(fr))
+                back_r = (e_r - d_r) * u_r
+                up_r = e_r * u_r
+                for lv, sel in rf_from.items():
+                    _add(reads[lv, oi], sel, back_r)
+                    _add(updates[lv, oi], sel, up_r)
+                fills[_RF, oi] += back_r
+                reads[_RF, oi] += e_r * t_rf * npe
+                hops += e_r * (t_rf * npe - u_r)
+                noc += (back_r + up_r) * wpj
+                z_r = e_r * t_rf * npe - back_r
             # innermost -> MAC: read-modify-write per MAC, except the first touch of a zero-started lifetime.
-            z_inner = np.where(held_r, z_r, np.where(held_g, z_g, t_dram))
+            z_inner = _pick(held_r, z_r, _pick(held_g, z_g, t_dram))
             up_m = T * u_m * np_m
             rd_m = up_m - z_inner
-            for lv in (_DRAM, _GB, _RF):
-                sel = inner == lv
-                reads[lv, oi] += np.where(sel, rd_m, 0.0)
-                updates[lv, oi] += np.where(sel, up_m, 0.0)
+            for lv, sel in mac_from.items():
+                _add(reads[lv, oi], sel, rd_m)
+                _add(updates[lv, oi], sel, up_m)
             hops += T * (npe - u_m * np_m)
-            noc += np.where(crosses_m, rd_m + up_m, 0.0) * wpj
+            _add(noc, crosses_m, (rd_m + up_m) * wpj)
 
     # ---- validity -------------------------------------------------------------------------------------------
     reason = np.zeros(B, np.int16)
@@ -438,7 +497,7 @@ def _evaluate_chunk(workload: Workload, hw: HardwareConfig, mb: MappingBatch, et
     # DRAM transfers fill the GB: hidden behind compute only if the GB is double-buffered. GB transfers feed the
     # RFs: hidden if the RFs are double-buffered, or if no operand uses an RF (the GB streams to the MACs).
     ov_dram = dbuf_g
-    ov_gb = dbuf_r | ~any_rf
+    ov_gb = dbuf_r | _not(any_rf)
     cycles = (
         np.maximum(np.maximum(T, np.where(ov_dram, t_dram, 0.0)), np.where(ov_gb, t_gb, 0.0))
         + np.where(ov_dram, 0.0, t_dram)

@@ -130,7 +130,7 @@ class Nest:
         """Extent of dim ``d`` in the tile ``loops[c:]`` (``fi`` = :meth:`flat` of ``c``; None = innermost, 1)."""
         if d not in self.suf or fi is None:
             return 1.0
-        return self.suf[d][fi].astype(np.float64)
+        return self.suf[d][fi]  # float32 where exact; promoted to float64 by the arithmetic that uses it
 
     def spatial(self, d: int) -> np.ndarray | float:
         return self.sp.get(d, 1.0)
