@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from tests.toy_spaces import GridSpace, NoExtrasSpace, ToyObjective
+from tests.toy_spaces import ChunkedGridSpace, GridSpace, NoExtrasSpace, ToyObjective
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.search import STRATEGIES, make_strategy, strategy_options
 from tvm_codesign.search.acquisition import expected_improvement, score
@@ -88,6 +88,19 @@ def test_exhaustive_finds_true_optimum() -> None:
     assert result.evaluations == len(space.enumerate(10**6))
     assert result.best_value == best_value
     np.testing.assert_array_equal(result.best_genome, best_genome)
+
+
+def test_exhaustive_streams_chunks_and_skips_known_invalid() -> None:
+    space = ChunkedGridSpace(n=8, d=2, cap=11)
+    objective = ToyObjective(space, disk_radius=1.5, fail_every=5)
+    _, best_value = objective.optimum()
+    strategy = make_strategy("exhaustive", space)
+    rec = Recorder(strategy, objective, known_valid=True)
+    result = run_search(strategy, rec, budget=10**6, batch_size=5)
+    assert result.evaluations == len(GridSpace(n=8, d=2, cap=11).enumerate(10**6))  # only the valid ones
+    assert result.best_value == best_value
+    with pytest.raises(CodesignError, match="above"):
+        make_strategy("exhaustive", space, limit=63)
 
 
 def test_exhaustive_refuses_unenumerable_or_too_large() -> None:

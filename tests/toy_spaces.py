@@ -60,7 +60,7 @@ class GridSpace:
     def size(self) -> float:
         return float(len(self.enumerate(10**7)))
 
-    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+    def gene_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(self.d, np.int64), np.full(self.d, self.n - 1, np.int64)
 
     def enumerate(self, limit: int) -> np.ndarray:
@@ -144,8 +144,25 @@ class ToyObjective:
 
     def optimum(self) -> tuple[np.ndarray, float]:
         """Brute-force best feasible, non-failed genome and its value."""
-        grid = self.space.enumerate(10**7)
+        grid = GridSpace.enumerate(self.space, 10**7)  # the valid points, whatever the subclass lists
         ok = ~self.infeasible(grid) & ~self.crashes(grid)
         vals = np.where(ok, self.raw(grid), np.inf)
         i = int(np.argmin(vals))
         return grid[i], float(vals[i])
+
+
+class ChunkedGridSpace(GridSpace):
+    """A GridSpace listed like the mapping space: every grid point (valid or not) in chunks, plus ``valid``;
+    ``size()`` counts the whole grid and ``enumerate`` refuses above the limit."""
+
+    def size(self) -> float:
+        return float(self.n**self.d)
+
+    def enumerate(self, limit: int, chunk: int = 7):  # type: ignore[override]
+        if self.size() > limit:
+            from tvm_codesign.errors import CodesignError
+
+            raise CodesignError(f"grid has {self.size():.3g} genomes, above {limit}")
+        grid = np.array(list(itertools.product(range(self.n), repeat=self.d)), dtype=np.int64)
+        for lo in range(0, len(grid), chunk):
+            yield grid[lo : lo + chunk]

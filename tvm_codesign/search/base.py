@@ -17,7 +17,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import time
-from typing import Any, Callable, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Iterator, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -44,27 +44,45 @@ class SearchSpace(Protocol):
 
 @runtime_checkable
 class SupportsBounds(Protocol):
-    """Optional extra of a space: per-gene inclusive integer bounds (used by ``skopt`` to build its dimensions)."""
+    """Optional extra of a space: per-gene inclusive integer bounds (used by ``skopt`` to build its dimensions).
 
-    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+    Named ``gene_bounds`` (not ``bounds``) so it cannot collide with a space's own ``bounds`` attribute (e.g. the
+    loop bounds of a mapping space).
+    """
+
+    def gene_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """``(low, high)`` int arrays of length ``genome_size``; every valid genome lies inside them."""
 
 
 @runtime_checkable
 class SupportsEnumerate(Protocol):
-    """Optional extra of a space small enough to list (used by ``exhaustive``)."""
+    """Optional extra of a space small enough to list (used by ``exhaustive``).
 
-    def enumerate(self, limit: int) -> np.ndarray:
-        """Every valid genome, ``(m, genome_size)`` with ``m <= limit``."""
+    ``enumerate(limit)`` returns one ``(m, genome_size)`` array or an iterator of such chunks, and may raise
+    :class:`~tvm_codesign.errors.CodesignError` when the space has more than ``limit`` genomes. Genomes listed may
+    break known constraints if the space also has ``valid(genomes) -> (m,) bool`` (:class:`SupportsValid`), which
+    then filters them.
+    """
+
+    def enumerate(self, limit: int) -> "np.ndarray | Iterator[np.ndarray]":
+        """Every genome of the space, ``m <= limit`` in all."""
+
+
+@runtime_checkable
+class SupportsValid(Protocol):
+    """Optional extra of a space: the known constraints as a vectorised check."""
+
+    def valid(self, genomes: np.ndarray) -> np.ndarray:
+        """``(m,)`` bool: which genomes meet every constraint known before evaluation."""
 
 
 def space_bounds(space: SearchSpace, rng: np.random.Generator, n_probe: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-    """Per-gene inclusive bounds: ``space.bounds()`` if the space has it, else the range of a large sample.
+    """Per-gene inclusive bounds: ``space.gene_bounds()`` if the space has it, else the range of a large sample.
 
     The sampled fallback can miss rare extreme values; spaces should implement :class:`SupportsBounds`.
     """
-    if isinstance(space, SupportsBounds):
-        low, high = space.bounds()
+    if isinstance(space, SupportsBounds) and callable(getattr(space, "gene_bounds", None)):
+        low, high = space.gene_bounds()
         return np.asarray(low, dtype=np.int64), np.asarray(high, dtype=np.int64)
     probe = space.sample(n_probe, rng)
     if len(probe) == 0:

@@ -1,6 +1,13 @@
-"""``exhaustive``: every valid genome of a space small enough to list, in the space's own order."""
+"""``exhaustive``: every valid genome of a space small enough to list, in the space's own order.
+
+The listing is streamed chunk by chunk (a space may have 1e7+ genomes of which only some meet the known
+constraints), and filtered by ``space.valid`` when the space has it, so no evaluation is spent on genomes the
+space already knows to be invalid.
+"""
 
 from __future__ import annotations
+
+from typing import Iterator
 
 import numpy as np
 
@@ -18,7 +25,8 @@ class Exhaustive(Strategy):
     seed
         Unused (the order is the space's); kept for a uniform constructor.
     limit
-        Largest space accepted; ``space.size()`` above it is refused rather than silently truncated.
+        Largest ``space.size()`` accepted (genomes listed, valid or not); above it the search is refused rather
+        than silently truncated.
 
     Raises
     ------
@@ -28,32 +36,44 @@ class Exhaustive(Strategy):
 
     name = "exhaustive"
 
-    def __init__(self, space: SearchSpace, seed: int = 0, limit: int = 2_000_000) -> None:
+    def __init__(self, space: SearchSpace, seed: int = 0, limit: int = 100_000_000) -> None:
         super().__init__(space, seed)
         if not isinstance(space, SupportsEnumerate):
             raise CodesignError(f"exhaustive search needs a space with enumerate(); {type(space).__name__} has none")
         size = float(space.size())
         if size > limit:
-            raise CodesignError(f"space has ~{size:.3g} points, above the exhaustive limit of {limit}")
-        # One over the limit tells "exactly at the limit" from "truncated" when size() is only an estimate.
-        points = np.asarray(space.enumerate(limit + 1), dtype=np.int64).reshape(-1, space.genome_size)
-        if len(points) > limit:
-            raise CodesignError(f"space enumerates to more than the exhaustive limit of {limit} points")
-        self.points = points
-        self._next = 0
+            raise CodesignError(f"space has ~{size:.3g} genomes, above the exhaustive limit of {limit}")
+        self.limit = limit
+        listing = space.enumerate(limit)
+        self._chunks: Iterator[np.ndarray] = iter([listing]) if isinstance(listing, np.ndarray) else iter(listing)
+        self._valid = getattr(space, "valid", None)
+        self._buffer = np.zeros((0, space.genome_size), dtype=np.int64)
+        self.listed = 0  # genomes listed so far (valid or not)
+        self.exhausted = False
+        self._refill(1)  # surface enumeration errors (e.g. a size limit inside the space) at construction
+
+    def _refill(self, n: int) -> None:
+        while len(self._buffer) < n and not self.exhausted:
+            try:
+                chunk = np.asarray(next(self._chunks), dtype=np.int64).reshape(-1, self.space.genome_size)
+            except StopIteration:
+                self.exhausted = True
+                break
+            self.listed += len(chunk)
+            if self.listed > self.limit:
+                raise CodesignError(f"space enumerates to more than the exhaustive limit of {self.limit} genomes")
+            if self._valid is not None and len(chunk):
+                chunk = chunk[np.asarray(self._valid(chunk), dtype=bool)]
+            self._buffer = np.concatenate([self._buffer, chunk])
 
     def ask(self, n: int) -> np.ndarray:
-        out = []
-        count = 0
-        while count < n and self._next < len(self.points):
-            chunk = self.points[self._next : self._next + (n - count)]
-            self._next += len(chunk)
-            chunk = chunk[~self.is_told(chunk)] if self._seen else chunk  # skip warm-start points already told
-            out.append(chunk)
-            count += len(chunk)
-        return np.concatenate(out) if out else np.zeros((0, self.space.genome_size), dtype=np.int64)
-
-    @property
-    def remaining(self) -> int:
-        """Points not yet proposed."""
-        return len(self.points) - self._next
+        out = np.zeros((0, self.space.genome_size), dtype=np.int64)
+        while len(out) < n:
+            self._refill(n - len(out))
+            if not len(self._buffer):
+                break
+            take, self._buffer = self._buffer[: n - len(out)], self._buffer[n - len(out) :]
+            if self._seen:
+                take = take[~self.is_told(take)]  # skip warm-start points already told
+            out = np.concatenate([out, take])
+        return out

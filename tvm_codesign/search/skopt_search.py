@@ -22,7 +22,7 @@ class SkoptSearch(Strategy):
     Parameters
     ----------
     space, seed
-        See :class:`~tvm_codesign.search.base.Strategy`. Bounds come from ``space.bounds()`` when it exists
+        See :class:`~tvm_codesign.search.base.Strategy`. Bounds come from ``space.gene_bounds()`` when it exists
         (:class:`~tvm_codesign.search.base.SupportsBounds`), else from the range of a large sample.
     n_initial
         skopt's random initial points.
