@@ -56,7 +56,7 @@ class ScheduledStage:
     kind: str  # "read" or "write"
 
 
-def _as_schedulable_module(func: Any) -> Any:
+def schedulable_module(func: Any) -> Any:
     """A private deep copy of ``func`` as ``main`` of a new module.
 
     The copy matters: in TVM 0.27 a Schedule can mutate the nodes of the function it was made from, which would
@@ -111,7 +111,7 @@ def apply_mapping(
     """
     from tvm import s_tir
 
-    sch = s_tir.Schedule(_as_schedulable_module(func))
+    sch = s_tir.Schedule(schedulable_module(func))
     return sch, schedule_mapping(sch, workload, mapping, block)
 
 
