@@ -309,3 +309,14 @@ def test_chunked_evaluation_equals_whole(monkeypatch):
             assert all(np.array_equal(a[k], b[k]) for k in a), f.name
         elif isinstance(a, np.ndarray):
             assert np.array_equal(a, b), f.name
+
+
+def test_touched_rows_table_matches_brute_force():
+    from tvm_codesign.cost_arrays import touched_rows
+
+    for stride, dil in itertools.product(range(1, 5), range(1, 5)):
+        P, R = 7, 5
+        t = touched_rows(P, R, stride, dil).reshape(P + 1, R + 1)
+        for p in range(1, P + 1):
+            for r in range(1, R + 1):
+                assert t[p, r] == len({i * stride + j * dil for i in range(p) for j in range(r)}), (stride, dil, p, r)
