@@ -25,7 +25,7 @@ class TinyConvSpace:
 
     genome_size = 3
 
-    def bounds(self):
+    def gene_bounds(self):
         return np.array([0, 0, 0]), np.array([len(K_INNER) - 1, len(C_INNER) - 1, 1])
 
     def encode(self, genomes):
@@ -61,7 +61,7 @@ def test_design_space_trace_carries_the_genome(conv1x1):
     sch = s_tir.Schedule(schedulable_module(func), seed=3)
     make_design_space_fn(space, block)(sch)
     genome = read_genome(sch.mod)
-    low, high = space.bounds()
+    low, high = space.gene_bounds()
     assert genome.shape == (3,) and np.all(genome >= low) and np.all(genome <= high)
     # Replaying the trace with other decisions gives another genome: the decisions, not constants, are annotated.
     insts = [i for i in sch.trace.insts if i.kind.name == "SampleCategorical"]

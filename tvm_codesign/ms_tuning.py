@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from .schedule import find_mac_block, schedulable_module
+from .search.base import space_bounds
 from .workload import Workload
 
 #: Prefix of the block annotations carrying the genome, one per gene (``codesign.genome.0``, ...).
@@ -45,7 +46,7 @@ INVALID_SECONDS = 1e30
 
 def make_design_space_fn(space: Any, block: str | None = None):
     """A ``ScheduleFn`` body: one ``sample_categorical`` per gene, annotated on the MAC block as the genome."""
-    low, high = (np.asarray(b, dtype=np.int64) for b in space.bounds())
+    low, high = space_bounds(space, np.random.default_rng(0))
 
     def sch_fn(sch: Any) -> None:
         block_rv = sch.get_sblock(block or find_mac_block(sch.mod["main"]))
@@ -255,7 +256,7 @@ def tune_mapping(
         The PrimFunc holding the workload's MAC block.
     workload, space, objective
         The layer, its :class:`~tvm_codesign.mapping_space.MappingSpace` and the objective scoring genomes
-        (e.g. ``MappingObjective``); the space must offer ``bounds()`` and ``decode()``.
+        (e.g. ``MappingObjective``); the space must offer ``decode()`` and should offer ``gene_bounds()``.
     work_dir
         A folder of the run's own: the JSON database and every artifact folder live inside it, nothing else is
         touched.
