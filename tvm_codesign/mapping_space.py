@@ -257,6 +257,10 @@ class MappingSpace:
         """Number of genomes (exact: the product of the allowed-set sizes; many are invalid)."""
         return math.prod(len(a) for a in self.allowed)
 
+    def gene_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-gene inclusive ``(low, high)`` over the allowed sets (a box around the space, for skopt)."""
+        return self.allowed_min, np.array([a[-1] for a in self.allowed], np.int64)
+
     def contains(self, genomes: np.ndarray) -> np.ndarray:
         """``(n,)`` bool: every gene within its allowed set."""
         G = np.asarray(genomes, np.int64)
