@@ -93,31 +93,40 @@ class Nest:
         self.suf: dict[int, np.ndarray] = {}
         self.sp: dict[int, np.ndarray] = {}
         self.prod = np.ones((len(DIMS), B))
-        # First slot of a temporal loop over d below a spatial loop over d (L + 1 if none): PEs' windows over d
-        # are then not adjacent (see tile_words); only needed for the input's sliding-window dims.
-        self.t_below_sp: dict[int, np.ndarray] = {}
         for d in range(len(DIMS)):
             isd = dim == d
             if not (isd & big).any():
                 continue
             self.isdim[d] = isd
+            fd = fm1 * isd
+            fd += one
             suf = np.empty((L + 1, B), ext_t)
             suf[L] = one
             for l in range(L - 1, -1, -1):
-                np.multiply(suf[l + 1], fm1[l] * isd[l] + one, out=suf[l])
+                np.multiply(suf[l + 1], fd[l], out=suf[l])
             self.suf[d] = suf.ravel()
             self.prod[d] = suf[0]
-            spd = isd & spatial_big
-            if spd.any():
-                self.sp[d] = np.prod(fm1 * spd + one, axis=0).astype(np.float64)
-                if DIMS[d] in ("P", "Q", "R", "S"):
-                    tl = isd & temporal_big
-                    seen = np.zeros(B, bool)
-                    hit = np.full(B, L + 1, np.int16)
-                    for l in range(L):
-                        np.copyto(hit, np.int16(l), where=seen & tl[l] & (hit > L))
-                        seen |= spd[l]
-                    self.t_below_sp[d] = hit
+            if (isd & spatial_big).any():
+                fd -= one
+                fd *= spatial_big
+                fd += one
+                self.sp[d] = np.prod(fd, axis=0).astype(np.float64)
+        # bad_pref[d][c]: some temporal loop over d (factor > 1) lies below a spatial loop over d and above slot c,
+        # so the PEs' windows over d are not adjacent (see tile_words). Only the input's sliding-window dims with
+        # spatial loops need it; they are scanned together, one (k, B) operation per slot.
+        self.bad_pref: dict[int, np.ndarray] = {}
+        sw = [_DIM[n] for n in ("P", "Q", "R", "S") if _DIM[n] in self.sp]
+        if sw:
+            isd_k = dim[None] == np.array(sw, dim.dtype)[:, None, None]
+            spd_k = isd_k & spatial_big
+            tl_k = isd_k & temporal_big
+            seen = np.zeros((len(sw), B), bool)
+            badp = np.zeros((len(sw), L + 1, B), bool)
+            for l in range(L):
+                np.logical_or(badp[:, l], tl_k[:, l] & seen, out=badp[:, l + 1])
+                seen |= spd_k[:, l]
+            for j, d in enumerate(sw):
+                self.bad_pref[d] = badp[j].reshape(-1)
         self._lastrel: dict[str, np.ndarray] = {}
         self._dpre: np.ndarray | None = None
 
@@ -137,10 +146,12 @@ class Nest:
 
     def bad_order(self, d: int, c: np.ndarray | None) -> np.ndarray | bool:
         """Whether a temporal loop over ``d`` sits between the outermost spatial loop over ``d`` and cut ``c``."""
-        hit = self.t_below_sp.get(d)
-        if hit is None:
+        badp = self.bad_pref.get(d)
+        if badp is None:
             return False
-        return hit < (self.L if c is None else c)
+        if c is None:
+            return badp[self.L * self.B : (self.L + 1) * self.B]
+        return badp[self.flat(c)]
 
     def _relevant(self, op: str) -> np.ndarray:
         """``(L, B)``: temporal loops of factor > 1 over a dim indexing ``op``."""
