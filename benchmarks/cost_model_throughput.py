@@ -6,7 +6,9 @@ the best is kept (the usual way to time on a shared machine). Pin to one core wi
 threads at one; numpy elementwise code is single-threaded anyway. The CPU time of the process is printed too: on a
 loaded machine it is the better measure of the single-core cost.
 
-The last line is ``mappings_per_second: N`` (the slower of the two presets).
+The last line is ``mappings_per_second: N``: the slower of the two presets, per second of CPU time of this
+(single-threaded) process, i.e. per second of one core. On an idle machine it equals the wall-clock rate, also
+printed; on a shared one the wall clock also counts the time other jobs hold the core.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def main() -> None:
             best_cpu = min(best_cpu, time.process_time() - c0)
         assert res.valid.all()
         rate = len(batch) / best
-        rates.append(rate)
+        rates.append(len(batch) / best_cpu)
         print(
             f"{name}: {len(batch)} valid mappings ({batch.slots} loop slots; generated in {gen:.1f} s, acceptance "
             f"{acceptance:.1%}); evaluate best of {args.repeats}: {best * 1e3:.1f} ms = {rate:,.0f} mappings/s "
