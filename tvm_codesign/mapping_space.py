@@ -28,6 +28,7 @@ Decoded mappings drop factor-1 loops (they change nothing, in the cost model or 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from typing import Any, Iterator, Sequence
@@ -86,6 +87,22 @@ class _FactorTable:
         key = self._key(np.where(inside, idx, 0))
         pos = np.minimum(np.searchsorted(self.key, key), self.size - 1)
         return np.where(inside & (self.key[pos] == key), pos, -1)
+
+
+@functools.lru_cache(maxsize=512)
+def _factor_table(bound: int, rows: int, cols: int, gb_used: bool, rf_used: bool) -> _FactorTable:
+    """The (shared, read-only) factor table of a dim: the same for every layer and hardware candidate with this
+    bound, PE array shape and used levels."""
+    temporal = _temporal_candidates(bound)
+    one = np.array([1], np.int64)
+    t = _FactorTable(
+        bound,
+        [temporal if gb_used else one, np.arange(1, min(bound, rows) + 1), np.arange(1, min(bound, cols) + 1),
+         temporal if rf_used else one],
+    )
+    for a in (t.idx, t.key, t.f, t.outer, *t.cands):
+        a.setflags(write=False)
+    return t
 
 
 def _perm_rank(perm: np.ndarray) -> np.ndarray:
@@ -163,27 +180,17 @@ class MappingSpace:
 
     def _table(self, j: int) -> _FactorTable:
         b = int(self.bounds[j])
-        temporal = _temporal_candidates(b)
-        cands = [
-            temporal,
-            np.arange(1, min(b, self.hw.pe_rows) + 1),
-            np.arange(1, min(b, self.hw.pe_cols) + 1),
-            temporal,
-        ]
-        # Only the hardware shrinks the tables (a level nobody can use); a dataflow only narrows the allowed
-        # indices, so that its genomes index the same tables as the free space's.
-        if not self._gb_used:
-            cands[_GB] = np.array([1], np.int64)
-        if not self._rf_used:
-            cands[_RF] = np.array([1], np.int64)
+        # Only the hardware shapes the tables (a level nobody can use has factor 1); a dataflow only narrows the
+        # allowed indices, so that its genomes index the same tables as the free space's.
+        t = _factor_table(b, self.hw.pe_rows, self.hw.pe_cols, self._gb_used, self._rf_used)
         for s in range(4):
-            if self._slot_rule(j, s) == "all" and b not in cands[s]:
+            if self._slot_rule(j, s) == "all" and b not in t.cands[s]:
                 where = FACTOR_SLOTS[s + 1]
                 raise CodesignError(
                     f"dataflow {self.dataflow.name}: {where} must take all of {self.active_names[j]}={b}, "
-                    f"more than the {where} of {self.hw.name} ({len(cands[s])})"
+                    f"more than the {where} of {self.hw.name} ({len(t.cands[s])})"
                 )
-        return _FactorTable(b, cands)
+        return t
 
     def _slot_values(self, j: int, s: int) -> np.ndarray:
         """Allowed factors of slot ``s`` of active dim ``j``."""
@@ -624,7 +631,9 @@ class MappingSpace:
             out[todo[ok]] = cand[ok]
             todo = todo[~ok]
         if len(todo):
+            rate = self.acceptance_rate  # reports the caller's last sample() call, not this resample
             fresh = self.sample(len(todo), rng)
+            self.acceptance_rate = rate
             out[todo[: len(fresh)]] = fresh
         return out
 
