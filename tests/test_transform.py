@@ -1,0 +1,86 @@
+"""ApplyCoDesign: a saved result applied as a pass in a Sequential after LegalizeOps, FuseOps and FuseTIR."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+import tvm
+from tvm import relax
+
+from models.zoo import input_shapes, zoo_path
+from tvm_codesign.database import write_database
+from tvm_codesign.errors import CodesignError
+from tvm_codesign.extract import extract_workloads, lower_to_tir
+from tvm_codesign.frontend import load_model
+from tvm_codesign.hardware import preset
+from tvm_codesign.mapping import random_mappings
+from tvm_codesign.schedule import unschedulable_reason
+from tvm_codesign.target import codesign_target, is_codesign_target
+from tvm_codesign.transform import (
+    DATABASE_DIR,
+    HARDWARE_ATTR,
+    HARDWARE_FILE,
+    HARDWARE_HASH_ATTR,
+    ApplyCoDesign,
+    apply_database,
+)
+
+
+@pytest.fixture(scope="module")
+def dqn_result(tmp_path_factory):
+    """A result folder for DQN on Eyeriss: hardware.json and a schedule database of random valid mappings."""
+    out = tmp_path_factory.mktemp("result")
+    hw = preset("eyeriss")
+    lowered = lower_to_tir(load_model("dqn"))
+    rng = np.random.default_rng(3)
+    layers = []
+    for w in extract_workloads(lowered, lowered=True).workloads:
+        layers.append((w, next(m for m in random_mappings(w, hw, 200, rng) if unschedulable_reason(w, m) is None)))
+    write_database(lowered, layers, out / DATABASE_DIR)
+    hw.save(out / HARDWARE_FILE)
+    return out, hw
+
+
+def _pipeline(result_dir):
+    return tvm.transform.Sequential(
+        [
+            relax.transform.LegalizeOps(),
+            relax.transform.AnnotateTIROpPattern(),
+            relax.transform.FoldConstant(),
+            relax.transform.FuseOps(),
+            relax.transform.FuseTIR(),
+            ApplyCoDesign(result_dir),
+        ]
+    )
+
+
+def test_pass_in_a_sequential_builds_and_matches_onnxruntime(dqn_result):
+    out, hw = dqn_result
+    mod = _pipeline(out)(load_model("dqn"))
+    assert json.loads(str(mod.attrs[HARDWARE_ATTR])) == hw.to_json()
+    assert str(mod.attrs[HARDWARE_HASH_ATTR]) == hw.config_hash()
+    target = codesign_target(hw)
+    assert is_codesign_target(target) and str(target.attrs["model"]) == f"codesign-{hw.config_hash()[:16]}"
+    vm = relax.VirtualMachine(tvm.compile(mod, target=target), tvm.cpu())
+    (name, shape), = input_shapes("dqn").items()
+    x = np.random.default_rng(0).standard_normal(shape).astype("float32")
+    want = ort.InferenceSession(str(zoo_path("dqn"))).run(None, {name: x})[0]
+    np.testing.assert_allclose(vm["main"](tvm.runtime.tensor(x)).numpy(), want, rtol=1e-4, atol=1e-5)
+
+
+def test_pass_equals_applying_the_result_directly(dqn_result):
+    out, hw = dqn_result
+    via_pass = _pipeline(out)(load_model("dqn"))
+    direct = apply_database(lower_to_tir(load_model("dqn")), hw, out / DATABASE_DIR)
+    tvm.ir.assert_structural_equal(via_pass, direct)
+
+
+def test_bad_result_folder_is_a_one_line_error(tmp_path):
+    with pytest.raises(CodesignError, match="not found"):
+        ApplyCoDesign(tmp_path / "missing")
+    with pytest.raises(CodesignError, match="no hardware.json"):
+        ApplyCoDesign(tmp_path)

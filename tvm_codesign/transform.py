@@ -1,0 +1,92 @@
+"""Relax module passes that bring co-designed schedules into a TVM compilation pipeline.
+
+``ApplyCoDesign(result_dir)`` applies a saved co-design result: it stands after ``LegalizeOps``, ``FuseOps`` and
+``FuseTIR`` (or lowers the module itself when it finds no PrimFuncs), applies the per-layer schedules of
+``result_dir/database`` with stock ``relax.transform.MetaScheduleApplyDatabase`` and records the hardware config
+on the module attrs (``codesign.hardware``, ``codesign.hardware_hash``). Module attrs do not survive
+``tvm.compile`` (the executable exposes no IR), so ``hardware.json`` stays the sidecar of record.
+
+A result folder holds (names in :data:`HARDWARE_FILE`, :data:`DATABASE_DIR`)::
+
+    result_dir/hardware.json     the accelerator (every knob and system parameter)
+    result_dir/database/         meta_schedule JSON database of the per-layer schedules
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .errors import CodesignError
+from .hardware import HardwareConfig
+
+#: File of the hardware config inside a result folder.
+HARDWARE_FILE = "hardware.json"
+#: Folder of the meta_schedule database inside a result folder.
+DATABASE_DIR = "database"
+#: Module attrs the passes set.
+HARDWARE_ATTR = "codesign.hardware"
+HARDWARE_HASH_ATTR = "codesign.hardware_hash"
+
+
+def _has_prim_funcs(mod: Any) -> bool:
+    from tvm import tirx
+
+    return any(isinstance(mod[gv], tirx.PrimFunc) for gv in mod.get_global_vars())
+
+
+def load_result(result_dir: str | Path) -> tuple[HardwareConfig, Path]:
+    """The hardware config and database folder of a saved result (one-line errors when they are missing)."""
+    root = Path(result_dir)
+    if not root.is_dir():
+        raise CodesignError(f"co-design result folder not found: {root}")
+    hw_path = root / HARDWARE_FILE
+    db = root / DATABASE_DIR
+    if not hw_path.is_file():
+        raise CodesignError(f"{root} has no {HARDWARE_FILE}; is it a co-design result folder?")
+    if not (db / "database_tuning_record.json").is_file():
+        raise CodesignError(f"{root} has no schedule database ({DATABASE_DIR}/database_tuning_record.json)")
+    return HardwareConfig.load(hw_path), db
+
+
+def apply_database(mod: Any, hw: HardwareConfig, database_dir: str | Path) -> Any:
+    """Lower ``mod`` if needed, apply the schedules in ``database_dir`` and record ``hw`` on the module attrs."""
+    import tvm
+    from tvm import relax
+
+    from .extract import lower_to_tir
+    from .target import codesign_target
+
+    if not _has_prim_funcs(mod):
+        mod = lower_to_tir(mod)
+    with codesign_target(hw), tvm.transform.PassContext(opt_level=3):
+        mod = relax.transform.MetaScheduleApplyDatabase(str(database_dir))(mod)
+    return mod.with_attrs({HARDWARE_ATTR: json.dumps(hw.to_json(), sort_keys=True), HARDWARE_HASH_ATTR: hw.config_hash()})
+
+
+def _pass_class():
+    import tvm
+
+    @tvm.transform.module_pass(opt_level=0, name="ApplyCoDesign")
+    class ApplyCoDesign:
+        """Apply a saved co-design result (hardware + per-layer schedules) to a Relax module.
+
+        Parameters
+        ----------
+        result_dir
+            A folder written by the co-design (``hardware.json`` and ``database/``).
+        """
+
+        def __init__(self, result_dir: str | Path) -> None:
+            self.hw, self.database_dir = load_result(result_dir)
+
+        def transform_module(self, mod: Any, ctx: Any) -> Any:
+            return apply_database(mod, self.hw, self.database_dir)
+
+    return ApplyCoDesign
+
+
+def ApplyCoDesign(result_dir: str | Path) -> Any:  # noqa: N802 - named like TVM's pass constructors
+    """The :class:`ApplyCoDesign` module pass for a saved result folder."""
+    return _pass_class()(result_dir)
