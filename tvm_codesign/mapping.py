@@ -26,7 +26,7 @@ from typing import Any, Iterable, Mapping as MappingT, Sequence
 import numpy as np
 
 from .errors import CodesignError
-from .workload import DIMS, OPERAND_DIMS, OPERANDS, Workload
+from .workload import DIMS, OPERANDS, Workload
 
 #: Loop kinds. Spatial loops are unrolled over the PE array's rows or columns.
 KINDS: tuple[str, ...] = ("temporal", "spatial_rows", "spatial_cols")
