@@ -74,6 +74,35 @@ def test_schedulable_only_search_returns_a_schedulable_mapping():
                                     if m.cut(lv, "O") is not None)
 
 
+@pytest.mark.parametrize("groups", [1, 4])
+def test_searched_schedulable_mappings_build_in_tvm_and_compute_the_layer(groups):
+    """The point of schedulable_only: the searched mapping becomes an s_tir.Schedule that builds on llvm and
+    computes what the unscheduled layer computes."""
+    tvm = pytest.importorskip("tvm")
+    from tvm_codesign.extract import extract_workloads, lower_to_tir
+    from tvm_codesign.frontend import load_model
+    from tvm_codesign.schedule import apply_mapping
+
+    from .onnx_util import conv_model
+
+    lowered = lower_to_tir(load_model(conv_model(8, 8, 6, 3, pad=1, groups=groups)))
+    (w,) = extract_workloads(lowered, lowered=True).workloads
+    func_name, block = w.sources[0]
+    func = lowered[func_name]
+    res = search_mapping(w, EYERISS, budget=300, seed=2, schedulable_only=True)
+    sch, _ = apply_mapping(func, w, res.mapping, block)
+    rng = np.random.default_rng(0)
+    args = [rng.standard_normal([int(d) for d in p.ty.shape]).astype("float32") for p in func.params[:-1]]
+    out_shape = [int(d) for d in func.params[-1].ty.shape]
+    outs = []
+    for mod in (tvm.IRModule({"main": func.with_attr("global_symbol", "main")}), sch.mod):
+        lib = tvm.compile(mod, target="llvm")
+        out = tvm.runtime.empty(out_shape, "float32")
+        lib["main"](*[tvm.runtime.tensor(a) for a in args], out)
+        outs.append(out.numpy())
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-4, atol=1e-4)
+
+
 def test_exhaustive_finds_the_true_optimum_of_a_small_space():
     space = MappingSpace(SMALL, VTA, dataflow="vta_gemm", double_buffering=True)
     assert space.size() <= 2_000_000

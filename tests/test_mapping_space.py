@@ -234,6 +234,25 @@ def test_schedulable_only_excludes_partial_sum_spills():
         assert not any(spill(sched.decode(g)) for g in sched.neighbors(sched.sample(100, rng), rng))
 
 
+@pytest.mark.parametrize(
+    "wl",
+    [Workload("gc", "group_conv2d", G=4, K=2, C=2, P=6, Q=6, R=3, S=3), Workload("dw", "depthwise_conv2d", G=8, P=6,
+                                                                                   Q=6, R=3, S=3)],
+    ids=lambda w: w.name,
+)
+def test_unschedulable_matches_the_schedule_module_on_grouped_convs(wl):
+    from tvm_codesign.schedule import unschedulable_reason
+
+    rng = np.random.default_rng(12)
+    for hw in (EYERISS, VTA):
+        space = _space(wl, hw, None)
+        batch = space.decode_batch(np.concatenate([space.uniform(300, rng), space.sample(300, rng)]))
+        want = [unschedulable_reason(wl, m) is not None for m in batch.to_mappings()]
+        assert space.unschedulable(batch).tolist() == want and any(want) and not all(want)
+        sched = _space(wl, hw, None, schedulable_only=True)
+        assert all(unschedulable_reason(wl, sched.decode(g)) is None for g in sched.sample(100, rng))
+
+
 def test_objective_scores_log_edp_and_flags_infeasible():
     space = _space(DQN1, EYERISS, None)
     rng = np.random.default_rng(9)

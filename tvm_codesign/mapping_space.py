@@ -125,8 +125,9 @@ class MappingSpace:
     dataflow
         ``None`` (free), ``"row_stationary"``, ``"vta_gemm"`` or a :class:`~tvm_codesign.dataflow.Dataflow`.
     schedulable_only
-        Exclude mappings that spill partial sums (not schedulable in TVM yet, see
-        :func:`tvm_codesign.schedule.spills_partial_sums`) from sampling, neighbours and validity.
+        Exclude mappings TVM cannot schedule yet from sampling, neighbours and validity: partial-sum spills
+        (:func:`tvm_codesign.schedule.spills_partial_sums`) and strided group tiles
+        (:func:`tvm_codesign.schedule.unschedulable_reason`).
     double_buffering
         ``"search"`` (a gene), ``True`` or ``False`` (fixed) for both on-chip levels.
     """
@@ -363,22 +364,45 @@ class MappingSpace:
         :func:`tvm_codesign.schedule.spills_partial_sums`)."""
         L, n = batch.dim.shape
         big = batch.factor > 1
-        odims = np.isin(batch.dim, [DIMS.index(d) for d in OPERAND_DIMS["O"]])
         red = np.isin(batch.dim, [DIMS.index(d) for d in REDUCTION_DIMS]) & big
         first_red = np.where(red.any(axis=0), red.argmax(axis=0), L)
-        ot = (odims & big & (batch.kind == 0)) * np.arange(1, L + 1)[:, None]
-        attach1 = np.zeros((L + 1, n), np.int64)  # 1 + innermost O-indexing temporal loop above each position
-        np.maximum.accumulate(ot, axis=0, out=attach1[1:])
         out = np.zeros(n, bool)
-        cols = np.arange(n)
         for li in range(len(ON_CHIP)):
             c = batch.cut[li, OPERANDS.index("O")].astype(np.int64)
-            attach = attach1[np.maximum(c, 0), cols] - 1
-            out |= (c >= 0) & (first_red < attach)
+            out |= (c >= 0) & (first_red < self._attach(batch, "O", c))
+        return out
+
+    @staticmethod
+    def _attach(batch: MappingBatch, op: str, cut: np.ndarray) -> np.ndarray:
+        """Vectorised :func:`tvm_codesign.schedule.attach_position`: the innermost temporal loop (factor > 1)
+        indexing ``op`` above ``cut`` (-1 if none)."""
+        L, n = batch.dim.shape
+        rel = np.isin(batch.dim, [DIMS.index(d) for d in OPERAND_DIMS[op]]) & (batch.factor > 1) & (batch.kind == 0)
+        at1 = np.zeros((L + 1, n), np.int64)  # 1 + innermost such loop above each position
+        np.maximum.accumulate(rel * np.arange(1, L + 1)[:, None], axis=0, out=at1[1:])
+        return at1[np.maximum(cut, 0), np.arange(n)] - 1
+
+    def unschedulable(self, batch: MappingBatch) -> np.ndarray:
+        """``(n,)`` bool: what :func:`tvm_codesign.schedule.unschedulable_reason` refuses: partial-sum spills
+        and, in grouped / depthwise convs, a tile spanning several groups but part of K (C for inputs)."""
+        out = self.spills(batch)
+        wl = self.workload
+        if wl.G > 1 and wl.op in ("group_conv2d", "depthwise_conv2d"):
+            L, n = batch.dim.shape
+            big = batch.factor > 1
+            is_g = (batch.dim == DIMS.index("G")) & big
+            last_g = np.where(is_g.any(axis=0), L - 1 - is_g[::-1].argmax(axis=0), -1)
+            for op, inner in (("O", "K"), ("W", "K"), ("I", "C")):
+                hit = (batch.dim == DIMS.index(inner)) & big
+                first_inner = np.where(hit.any(axis=0), hit.argmax(axis=0), L)
+                for li in range(len(ON_CHIP)):
+                    c = batch.cut[li, OPERANDS.index(op)].astype(np.int64)
+                    at = self._attach(batch, op, c)
+                    out |= (c >= 0) & (last_g > at) & (first_inner <= at)
         return out
 
     def valid(self, genomes: np.ndarray) -> np.ndarray:
-        """``(n,)`` bool: in the space, valid for the cost model and, with ``schedulable_only``, no spill."""
+        """``(n,)`` bool: in the space, valid for the cost model and, with ``schedulable_only``, schedulable."""
         G = np.asarray(genomes, np.int64).reshape(-1, self.genome_size)
         ok = self.contains(G)
         if not ok.any():
@@ -386,7 +410,7 @@ class MappingSpace:
         mb = self.decode_batch(np.where(ok[:, None], G, self.allowed_min[None, :]))
         ok &= evaluate(self.workload, self.hw, mb).valid
         if self.schedulable_only:
-            ok &= ~self.spills(mb)
+            ok &= ~self.unschedulable(mb)
         return ok
 
     @property
@@ -704,7 +728,7 @@ class MappingObjective:
     space
         The space whose genomes are scored; defaults to the free space (decoding does not depend on a dataflow).
     schedulable_only
-        Also count spills of partial sums as infeasible (default: the space's setting).
+        Also count mappings TVM cannot schedule yet as infeasible (default: the space's setting).
     """
 
     def __init__(
@@ -726,7 +750,7 @@ class MappingObjective:
         res = evaluate(self.workload, self.hw, mb)
         ok = inside & res.valid
         if self.schedulable_only:
-            ok &= ~self.space.spills(mb)
+            ok &= ~self.space.unschedulable(mb)
         self.evaluations += len(G)
         with np.errstate(divide="ignore"):
             value = np.log(np.where(ok, res.edp, np.inf))
