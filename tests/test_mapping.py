@@ -147,3 +147,24 @@ def test_cli_evaluate_with_hardware_json(tmp_path, capsys):
                "--mapping", m.to_json_text(), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["hw"] == "vta" and out["valid"] and out["macs"] == WL.macs
+
+
+def test_from_timeloop_matches_the_documented_example():
+    """The Timeloop mapping of docs/mapping-format.md translates to the JSON at the top of that page."""
+    directives = [
+        {"target": "DRAM", "type": "temporal", "factors": "K=2 C=1 P=1 R=1", "permutation": "RPCK"},
+        {"target": "shared_glb", "type": "temporal", "factors": "C=2 K=1 P=1 R=1", "permutation": "RPKC"},
+        {"target": "shared_glb", "type": "spatial", "factors": "K=4 C=3", "permutation": "KC", "split": 1},
+        {"target": "pe_spad", "type": "temporal", "factors": {"R": 3, "P": 4}, "permutation": "RP"},
+        {"target": "shared_glb", "type": "datatype", "keep": ["Inputs", "Outputs"], "bypass": ["Weights"]},
+    ]
+    levels = {"DRAM": "DRAM", "shared_glb": "GB", "pe_spad": "RF"}
+    m = Mapping.from_timeloop(directives, levels, double_buffered={"GB": True})
+    assert m == _eyeriss_like()
+    # Eyeriss-style per-operand spads: each keeps one data-space; together they hold all three in the RF level.
+    spads = [{"target": t, "type": "datatype", "keep": [k]} for t, k in
+             (("ifmap_spad", "Inputs"), ("weights_spad", "Weights"), ("psum_spad", "Outputs"))]
+    m2 = Mapping.from_timeloop(directives + spads, {**levels, "ifmap_spad": "RF", "weights_spad": "RF", "psum_spad": "RF"})
+    assert all(m2.cut("RF", op) == 4 for op in "IWO")
+    with pytest.raises(CodesignError, match="no place in the permutation"):
+        Mapping.from_timeloop([{"target": "DRAM", "type": "temporal", "factors": "K=2", "permutation": "C"}], levels)

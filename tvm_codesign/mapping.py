@@ -197,6 +197,82 @@ class Mapping:
         }
         return cls(tuple(loops), placement, double_buffered or {})
 
+    @classmethod
+    def from_timeloop(
+        cls,
+        directives: Sequence[MappingT[str, Any]],
+        levels: MappingT[str, str],
+        *,
+        double_buffered: MappingT[str, bool] | None = None,
+    ) -> "Mapping":
+        """Translate a Timeloop mapping (its YAML ``mapping:`` list, parsed) into the even form.
+
+        Parameters
+        ----------
+        directives
+            Dicts with ``target``, ``type`` (``temporal``, ``spatial``, ``datatype``/``bypass``), ``factors``
+            (``"K=2 C=1"`` or a dict), ``permutation`` (innermost first, as Timeloop writes it), ``split``
+            (spatial: dims before it go to X -> ``spatial_cols``, the rest to Y -> ``spatial_rows``; default all X)
+            and ``keep`` / ``bypass`` lists of ``Inputs``, ``Weights``, ``Outputs``.
+        levels
+            Timeloop target name -> ``"DRAM"``, ``"GB"`` or ``"RF"``; several targets may share a level (e.g.
+            Eyeriss's three spads -> ``RF``). An operand is held at a level if some target of it keeps it.
+
+        See ``docs/mapping-format.md`` ("Translating a Timeloop mapping") for the rules and an example.
+        """
+        names = {"Inputs": "I", "Weights": "W", "Outputs": "O"}
+        order = {"DRAM": 0, "GB": 1, "RF": 3}
+        blocks: dict[int, list[Loop]] = {0: [], 1: [], 2: [], 3: []}
+        held: dict[str, set[str]] = {lv: set() for lv in ON_CHIP}
+        seen_target: dict[str, bool] = {lv: False for lv in ON_CHIP}
+        explicit: dict[str, bool] = {lv: False for lv in ON_CHIP}
+        for i, d in enumerate(directives):
+            target, kind = d.get("target"), d.get("type", "temporal")
+            if target not in levels or levels[target] not in order:
+                raise CodesignError(f"Timeloop directive {i}: target {target!r} is not mapped to DRAM, GB or RF")
+            lv = levels[target]
+            if lv in ON_CHIP:
+                seen_target[lv] = True
+            if kind in ("datatype", "bypass"):
+                if lv == "DRAM":
+                    continue
+                explicit[lv] = True
+                keep = [names.get(x, x) for x in d.get("keep", [])]
+                byp = [names.get(x, x) for x in d.get("bypass", [])]
+                for op in keep + byp:
+                    if op not in OPERANDS:
+                        raise CodesignError(f"Timeloop directive {i}: unknown data-space {op!r}")
+                held[lv] |= set(keep) | ({o for o in OPERANDS if o not in byp} if not keep else set())
+                continue
+            factors = d.get("factors", {})
+            if isinstance(factors, str):
+                try:
+                    factors = {k: int(v) for k, v in (t.split("=") for t in factors.split())}
+                except ValueError:
+                    raise CodesignError(f"Timeloop directive {i}: cannot parse factors {d['factors']!r}") from None
+            perm = list(d.get("permutation", ""))
+            missing = [k for k, v in factors.items() if v > 1 and k not in perm]
+            if missing:
+                raise CodesignError(f"Timeloop directive {i}: dims {', '.join(missing)} have factors but no place in the permutation")
+            if kind == "temporal":
+                blocks[order[lv]] += [Loop(k, factors[k]) for k in reversed(perm) if factors.get(k, 1) > 1]
+            elif kind == "spatial":
+                split = int(d.get("split", len(perm)))
+                blocks[2] += [
+                    Loop(k, factors[k], "spatial_cols" if perm.index(k) < split else "spatial_rows")
+                    for k in reversed(perm)
+                    if factors.get(k, 1) > 1
+                ]
+            else:
+                raise CodesignError(f"Timeloop directive {i}: unknown type {kind!r}")
+        loops = blocks[0] + blocks[1] + blocks[2] + blocks[3]
+        cuts = {"GB": len(blocks[0]), "RF": len(blocks[0]) + len(blocks[1]) + len(blocks[2])}
+        placement = {}
+        for lv in ON_CHIP:
+            ops = held[lv] if explicit[lv] else (set(OPERANDS) if seen_target[lv] else set())
+            placement[lv] = {op: (cuts[lv] if op in ops else None) for op in OPERANDS}
+        return cls(tuple(loops), placement, double_buffered or {})
+
     # ----------------------------------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (``docs/mapping-format.md``)."""
