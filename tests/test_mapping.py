@@ -168,3 +168,26 @@ def test_from_timeloop_matches_the_documented_example():
     assert all(m2.cut("RF", op) == 4 for op in "IWO")
     with pytest.raises(CodesignError, match="no place in the permutation"):
         Mapping.from_timeloop([{"target": "DRAM", "type": "temporal", "factors": "K=2", "permutation": "C"}], levels)
+
+
+def test_from_zigzag_matches_the_documented_example():
+    """The ZigZag mapping of docs/mapping-format.md (innermost first, W without a GB level) -> the same JSON."""
+    temporal = {
+        "O": [[("FY", 3), ("OY", 4)], [("C", 2)], [("K", 2)]],
+        "I": [[("FY", 3), ("OY", 4)], [("C", 2)], [("K", 2)]],
+        "W": [[("FY", 3), ("OY", 4)], [("C", 2), ("K", 2)]],
+    }
+    m = Mapping.from_zigzag(
+        temporal, {"D1": ("K", 4), "D2": ("C", 3)}, levels={"W": ["RF", "DRAM"]}, double_buffered={"GB": True}
+    )
+    # Same nest as the Timeloop translation up to the order of the two spatial loops (which the cost ignores).
+    ref = _eyeriss_like()
+    assert m.placement == ref.placement and m.double_buffered == ref.double_buffered
+    assert [l for l in m.loops if not l.spatial] == [l for l in ref.loops if not l.spatial]
+    assert sorted((l.dim, l.factor, l.kind) for l in m.loops if l.spatial) == sorted(
+        (l.dim, l.factor, l.kind) for l in ref.loops if l.spatial
+    )
+    with pytest.raises(CodesignError, match="different loop orders"):
+        Mapping.from_zigzag(
+            {**temporal, "I": [[("OY", 4), ("FY", 3)], [("C", 2)], [("K", 2)]]}, {}, levels={"W": ["RF", "DRAM"]}
+        )

@@ -273,6 +273,80 @@ class Mapping:
             placement[lv] = {op: (cuts[lv] if op in ops else None) for op in OPERANDS}
         return cls(tuple(loops), placement, double_buffered or {})
 
+    @classmethod
+    def from_zigzag(
+        cls,
+        temporal: MappingT[str, Sequence[Sequence[tuple[str, int]]]],
+        spatial: MappingT[str, Any],
+        *,
+        levels: MappingT[str, Sequence[str]] | None = None,
+        axes: MappingT[str, str] | None = None,
+        double_buffered: MappingT[str, bool] | None = None,
+    ) -> "Mapping":
+        """Translate a ZigZag temporal + spatial mapping (uneven placement) into a :class:`Mapping`.
+
+        Parameters
+        ----------
+        temporal
+            ``{operand: [[(dim, factor), ...] per memory level]}``, levels and loops **innermost first**, as in
+            ZigZag's ``mapping_dic_origin``; every operand lists the same loop order, split differently.
+        spatial
+            ``{axis: (dim, factor) or [(dim, factor), ...]}``, e.g. ``{"D1": ("K", 16), "D2": ("C", 16)}``.
+        levels
+            Per operand, our level of each of its ZigZag memory levels, innermost first (default ``RF, GB, DRAM``
+            for three levels; required otherwise), e.g. ``{"W": ["RF", "DRAM"]}`` for weights without a GB level.
+        axes
+            ZigZag array dimension -> ``"rows"`` / ``"cols"`` (default ``D1`` cols, ``D2`` rows).
+
+        Dims may use ZigZag's names (``B OY OX FY FX``) or ours. The spatial loops go just above the innermost
+        per-PE (RF) loops; see ``docs/mapping-format.md`` ("Translating a ZigZag mapping").
+        """
+        zz = {"B": "N", "OY": "P", "OX": "Q", "FY": "R", "FX": "S"}
+        axes = dict(axes or {"D1": "cols", "D2": "rows"})
+        seqs = {}
+        counts: dict[str, dict[str, int]] = {}
+        for op in OPERANDS:
+            if op not in temporal:
+                raise CodesignError(f"ZigZag temporal mapping has no operand {op}")
+            lvls = list(temporal[op])
+            names = list(levels[op]) if levels and op in levels else (["RF", "GB", "DRAM"] if len(lvls) == 3 else None)
+            if names is None or len(names) != len(lvls) or names[-1] != "DRAM" or len(set(names)) != len(names):
+                raise CodesignError(
+                    f"ZigZag operand {op}: give its {len(lvls)} memory levels as our levels, innermost first, ending "
+                    f"with DRAM (e.g. levels={{'{op}': ['RF', 'DRAM']}})"
+                )
+            counts[op] = {lv: 0 for lv in ("RF", "GB", "DRAM")}
+            seq = []
+            for lv, loops in zip(names, lvls):
+                if lv not in counts[op]:
+                    raise CodesignError(f"ZigZag operand {op}: unknown level {lv!r}; expected RF, GB or DRAM")
+                counts[op][lv] = len(loops)
+                seq += [(zz.get(d, d), int(f)) for d, f in loops]
+            seqs[op] = seq
+        order = seqs["O"]
+        for op in ("I", "W"):
+            if seqs[op] != order:
+                raise CodesignError(f"ZigZag operands O and {op} list different loop orders; they must share one")
+        temporal_loops = [Loop(d, f) for d, f in reversed(order)]  # outer to inner
+        sp: list[Loop] = []
+        for axis, val in spatial.items():
+            if axis not in axes:
+                raise CodesignError(f"ZigZag spatial axis {axis!r} has no rows/cols assignment; pass axes=")
+            for d, f in [val] if isinstance(val, tuple) else list(val):
+                sp.append(Loop(zz.get(d, d), int(f), f"spatial_{axes[axis]}"))
+        n, n_sp = len(temporal_loops), len(sp)
+        q = n - max(counts[op]["RF"] for op in OPERANDS)  # spatial loops sit above every operand's RF loops
+        loops = temporal_loops[:q] + sp + temporal_loops[q:]
+        placement: dict[str, dict[str, int | None]] = {"GB": {}, "RF": {}}
+        for op in OPERANDS:
+            c = counts[op]
+            rf_level = levels is None or op not in levels or "RF" in levels[op]
+            gb_level = levels is None or op not in levels or "GB" in levels[op]
+            placement["RF"][op] = n + n_sp - c["RF"] if rf_level else None
+            g = n - c["RF"] - c["GB"]
+            placement["GB"][op] = (g if g <= q else g + n_sp) if gb_level else None
+        return cls(tuple(loops), placement, double_buffered or {})
+
     # ----------------------------------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (``docs/mapping-format.md``)."""
