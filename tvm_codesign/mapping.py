@@ -14,6 +14,10 @@ cost model (a reason code), not here; this module checks structure only and impo
 
 :class:`MappingBatch` is the struct-of-arrays form :func:`tvm_codesign.cost.evaluate` runs on: slot-major arrays
 ``(L, B)`` so that every loop over the few slots is a vector operation over the whole batch.
+
+Also here: ``Mapping.from_levels`` (Timeloop's even form), ``Mapping.from_timeloop`` / ``Mapping.from_zigzag``
+(translators), and :func:`random_batch` / :func:`random_mappings`, a small generator of valid mappings for tests
+and benchmarks (the full search space is :mod:`tvm_codesign.mapping_space`).
 """
 
 from __future__ import annotations
