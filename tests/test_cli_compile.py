@@ -1,0 +1,66 @@
+"""`tvm-codesign compile` and `run`: a library that equals onnxruntime, and one-line errors that write nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from models.zoo import input_shapes, zoo_path
+from tvm_codesign.cli import main
+from tvm_codesign.database import write_database
+from tvm_codesign.extract import extract_workloads, lower_to_tir
+from tvm_codesign.frontend import load_model
+from tvm_codesign.hardware import HardwareConfig, preset
+from tvm_codesign.mapping import random_mappings
+from tvm_codesign.schedule import unschedulable_reason
+
+
+@pytest.fixture(scope="module")
+def dqn_db(tmp_path_factory):
+    out = tmp_path_factory.mktemp("db")
+    hw = preset("eyeriss")
+    lowered = lower_to_tir(load_model("dqn"))
+    rng = np.random.default_rng(11)
+    layers = [
+        (w, next(m for m in random_mappings(w, hw, 200, rng) if unschedulable_reason(w, m) is None))
+        for w in extract_workloads(lowered, lowered=True).workloads
+    ]
+    write_database(lowered, layers, out)
+    return out
+
+
+def test_compile_with_tuning_records_then_run_equals_onnxruntime(dqn_db, tmp_path, capsys):
+    lib = tmp_path / "dqn.so"
+    assert main(["compile", "dqn", "-o", str(lib), "--tuning-records", str(dqn_db)]) == 0
+    assert lib.is_file()
+    assert HardwareConfig.load(tmp_path / "dqn.hardware.json") == preset("eyeriss")
+    (name, shape), = input_shapes("dqn").items()
+    x = np.random.default_rng(2).standard_normal(shape).astype("float32")
+    np.savez(tmp_path / "in.npz", **{name: x})
+    assert main(["run", str(lib), "--inputs", str(tmp_path / "in.npz"), "-o", str(tmp_path / "out.npz")]) == 0
+    got = np.load(tmp_path / "out.npz")["output_0"]
+    want = ort.InferenceSession(str(zoo_path("dqn"))).run(None, {name: x})[0]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dqn.hardware.json", "dqn.so", "in.npz", "out.npz"]
+
+
+@pytest.mark.parametrize(
+    "argv,fragment",
+    [
+        (["compile", "{tmp}/missing.onnx", "-o", "{tmp}/m.so"], "model file not found"),
+        (["compile", "dqn", "-o", "{tmp}/m.so", "--input-shapes", "input:[1,4"], "--input-shapes"),
+        (["compile", "dqn", "-o", "{tmp}/m.so", "--hw-preset", "tpu"], "neither a preset"),
+        (["compile", "dqn", "-o", "{tmp}/m.so", "--codesign", "--tuning-records", "{tmp}"], "exclude each other"),
+        (["compile", "dqn", "-o", "{tmp}/no/such/dir/m.so"], "output folder does not exist"),
+        (["compile", "dqn", "-o", "{tmp}/m.so", "--tuning-records", "{tmp}"], "no database_tuning_record.json"),
+        (["run", "{tmp}/none.so", "--inputs", "{tmp}/in.npz", "-o", "{tmp}/o.npz"], "library not found"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(argv, fragment, tmp_path, capsys):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("tvm-codesign: error: ") and fragment in err[0], err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -1,0 +1,116 @@
+"""`tvm-codesign compile MODEL`: compile a model for an accelerator with its mapping schedules (tvmc-shaped)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..errors import CodesignError
+from ..files import atomic_output
+
+
+def register(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "compile",
+        help="compile a model with accelerator-mapping schedules into an exported library",
+        description=(
+            "Import MODEL, lower it (LegalizeOps, FuseOps, FuseTIR), schedule every conv / dense / matmul with "
+            "its mapping onto the accelerator (searched for --hw-preset, or taken from --tuning-records), and "
+            "export a library that runs on the CPU as a functional model of the accelerator."
+        ),
+    )
+    p.add_argument("model", metavar="MODEL", help="an .onnx file, a TVMScript .py file, or a zoo name")
+    p.add_argument("-o", "--output", default="module.so", help="exported library path (default: module.so)")
+    p.add_argument("--target", default=None, help="llvm target as JSON or 'llvm' (the codesign key is added)")
+    p.add_argument("--input-shapes", default=None, help="fix dynamic dims, tvmc syntax: 'name:[1,3,224,224]'")
+    p.add_argument("--tuning-records", default=None, metavar="DB", help="a result folder or schedule database")
+    p.add_argument("--hw-preset", default="eyeriss", help="eyeriss | vta | hardware.json (default: eyeriss)")
+    p.add_argument("--precision", default="int16", choices=("int8", "int16"), help="operand precision")
+    p.add_argument("--budget-sw", type=int, default=2000, help="cost-model evaluations per layer's mapping search")
+    p.add_argument("--strategy", default="random", help="mapping search strategy (default: random)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--codesign", action="store_true", help="co-design the hardware too (not available yet)")
+    p.set_defaults(func=run)
+    return p
+
+
+def _check_output(path: Path) -> None:
+    """Fail before any work when the output cannot be written (and never leave a half-written file)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise CodesignError(f"output folder does not exist: {folder}")
+    if not os.access(folder, os.W_OK):
+        raise CodesignError(f"output folder is not writable: {folder}")
+    if path.exists() and path.is_dir():
+        raise CodesignError(f"output path is a folder: {path}")
+
+
+def _database_dir(spec: str) -> Path:
+    from ..transform import DATABASE_DIR
+
+    root = Path(spec)
+    for candidate in (root, root / DATABASE_DIR):
+        if (candidate / "database_tuning_record.json").is_file():
+            return candidate
+    raise CodesignError(f"--tuning-records {spec}: no database_tuning_record.json there or in {DATABASE_DIR}/")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..hardware import PRECISIONS, SystemParams, load_hardware
+
+    if args.codesign and args.tuning_records:
+        raise CodesignError("--codesign and --tuning-records exclude each other")
+    if args.codesign:
+        raise CodesignError("--codesign is not available yet (hardware co-design lands with issue 5)")
+    if args.precision not in PRECISIONS:  # argparse checks too; kept for programmatic callers
+        raise CodesignError(f"unknown precision {args.precision!r}")
+    output = Path(args.output)
+    _check_output(output)
+    hw = load_hardware(args.hw_preset, SystemParams(precision=args.precision))
+    database = _database_dir(args.tuning_records) if args.tuning_records else None
+
+    import tvm
+
+    from ..extract import extract_workloads, lower_to_tir
+    from ..frontend import load_model
+    from ..target import codesign_target
+    from ..transform import apply_database
+
+    target = codesign_target(hw, args.target)
+    lowered = lower_to_tir(load_model(args.model, args.input_shapes))
+    with tempfile.TemporaryDirectory(prefix="tvm-codesign-") as work:
+        if database is None:
+            database = Path(work) / "database"
+            _search_schedules(lowered, extract_workloads(lowered, lowered=True).workloads, hw, args, database)
+        mod = apply_database(lowered, hw, database)
+        executable = tvm.compile(mod, target=target)
+        with atomic_output(output, suffix=output.suffix or ".so") as tmp:
+            executable.export_library(str(tmp))
+    hw_path = output.with_suffix(".hardware.json")
+    hw.save(hw_path)
+    print(f"wrote {output} (target {target.attrs['model']}) and {hw_path}")
+    return 0
+
+
+def _search_schedules(lowered: Any, workloads: Any, hw: Any, args: argparse.Namespace, out: Path) -> None:
+    """Search each layer's mapping among the schedulable ones and write them as a schedule database."""
+    import sys
+
+    from ..database import write_database
+    from ..inner import search_mapping
+
+    layers = []
+    for i, w in enumerate(workloads, 1):
+        result = search_mapping(
+            w, hw, strategy=args.strategy, budget=args.budget_sw, seed=args.seed, schedulable_only=True
+        )
+        if result.mapping is None:
+            raise CodesignError(f"no valid schedulable mapping of {w.name} on {hw.name} in {args.budget_sw} tries")
+        print(f"[{i}/{len(workloads)}] {w.name}: EDP {result.cost.edp:.3e}", file=sys.stderr)
+        layers.append((w, result.mapping))
+    report = write_database(lowered, layers, out)
+    for primfunc, name, reason in report.skipped:
+        print(f"tvm-codesign: warning: {primfunc} ({name}) keeps TVM's default schedule: {reason}", file=sys.stderr)
