@@ -146,12 +146,18 @@ def test_neighbors_are_valid_small_moves(case):
     assert (changed >= 1).mean() > 0.95 and (changed == 1).mean() > 0.8
 
 
-def test_factor_table_is_every_tuple_with_product_at_most_the_bound():
-    for bound in (2, 6, 7, 12):
+def test_factor_table_is_every_tuple_with_product_at_most_the_bound_plus_closing_tuples():
+    for bound in (2, 6, 7, 12, 64):
         t = _temporal_candidates(bound)
         cands = [t, np.arange(1, min(bound, 3) + 1), np.arange(1, min(bound, 4) + 1), t]
         table = _FactorTable(bound, cands)
         brute = {c for c in itertools.product(*cands) if math.prod(c) <= bound}
+        # Closing: one slot takes ceil(bound / what the slots inside it hold), the slots outside it are 1.
+        for c in itertools.product(*cands):
+            for s in range(4):
+                inner = math.prod(c[s + 1 :])
+                if inner < bound and all(x == 1 for x in c[:s]) and bound % inner and c[s] == -(-bound // inner):
+                    brute.add(c)
         assert table.size == len(brute) and set(map(tuple, table.f.T.tolist())) == brute
         assert (table.outer == -(-bound // table.f.prod(axis=0))).all()
     assert set(_temporal_candidates(56)) >= {1, 2, 4, 7, 8, 14, 28, 56, 3, 19}  # divisors and ceil splits

@@ -55,7 +55,13 @@ def _temporal_candidates(bound: int) -> np.ndarray:
 
 
 class _FactorTable:
-    """All (gb, rows, cols, rf) factor tuples of one dim with product <= bound, sorted by a mixed-radix key."""
+    """The (gb, rows, cols, rf) factor tuples of one dim, sorted by a mixed-radix key of candidate indices.
+
+    Every tuple with product <= bound (the DRAM factor takes the ceil of the rest), plus the *closing* tuples in
+    which one slot takes all that its inner slots leave, with padding (``ceil(bound / inner)``) and the slots
+    outside it 1: without them an imperfect split could never finish below DRAM (e.g. C = 64 over 12 PE rows and
+    the rest, 6, in the GB).
+    """
 
     def __init__(self, bound: int, cands: Sequence[np.ndarray]) -> None:
         self.bound = bound
@@ -68,11 +74,31 @@ class _FactorTable:
         count = np.searchsorted(self.cands[0], bound // prod, side="right")  # gb factors that still fit
         rep = np.repeat(np.arange(len(prod)), count)
         i1 = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
-        idx = np.stack([i1, ir[rep], ic[rep], i2[rep]])
-        key = self._key(idx)
-        order = np.argsort(key, kind="stable")
-        self.idx = idx[:, order].astype(np.int32)  # (4, T) candidate indices
-        self.key = key[order]
+        parts = [np.stack([i1, ir[rep], ic[rep], i2[rep]])]
+        # Closing tuples: slot s takes ceil(bound / inner) where that is a candidate; slots outside s are 1.
+        for s in range(4):
+            inner = np.ones(len(prod), np.int64)
+            for t, it in zip((1, 2, 3), (ir, ic, i2)):
+                if t > s:
+                    inner = inner * self.cands[t][it]
+            outside_one = np.ones(len(prod), bool)
+            for t, it in zip((1, 2, 3), (ir, ic, i2)):
+                if 0 < t < s:
+                    outside_one &= self.cands[t][it] == 1
+            if s > 0:
+                outside_one &= (ir, ic, i2)[s - 1] == 0  # the slot itself is recomputed below; keep one copy
+            want = -(-bound // inner)
+            k = np.minimum(np.searchsorted(self.cands[s], want), len(self.cands[s]) - 1)
+            ok = outside_one & (bound % inner != 0) & (self.cands[s][k] == want)
+            if not ok.any():
+                continue
+            idx = np.stack([np.zeros(ok.sum(), np.int64), ir[ok], ic[ok], i2[ok]])
+            idx[s] = k[ok]
+            parts.append(idx)
+        idx = np.concatenate(parts, axis=1)
+        key, first = np.unique(self._key(idx), return_index=True)  # sorted, each tuple once
+        self.idx = idx[:, first].astype(np.int32)  # (4, T) candidate indices
+        self.key = key
         self.f = np.stack([self.cands[s][self.idx[s]] for s in range(4)])  # (4, T) factors
         self.outer = -(-bound // self.f.prod(axis=0))  # DRAM factor: the ceil
         self.size = len(self.key)
@@ -424,7 +450,17 @@ class MappingSpace:
         """``n`` genomes built to meet fan-out and, approximately, RF and GB capacity (exact check follows)."""
         D, hw, wl = self.D, self.hw, self.workload
         G = self.uniform(n, rng)  # orders, cuts and double buffering: uniform; factors: below
+        if self.schedulable_only:
+            G = self._schedulable_orders(G)
         dbuf = G[:, self.g_dbuf : self.g_dbuf + 2].astype(bool)
+        # Schedulable: a reduction dim takes no DRAM-level factor while the output is held on chip (see
+        # _schedulable_orders); its GB factor is then forced to what the inner slots leave.
+        push = (
+            (G[:, self.g_gb + 2] != self.bypass) | (G[:, self.g_rf + 2] != self.bypass)
+            if self.schedulable_only
+            else np.zeros(n, bool)
+        )
+        red = np.array([d in REDUCTION_DIMS for d in self.active_names])
         # Position of every active dim in the GB and RF orders.
         pos = {}
         for lv, key in ((1, "gb"), (2, "rf")):
@@ -505,6 +541,15 @@ class MappingSpace:
                             lim = gb_budget[oi, sel] / gb_tile[oi, sel]
                             cap = np.where(inside, np.minimum(cap, np.maximum(lim, 1.0)), cap)
                         f1, i1 = self._draw(j, _GB, cap, rng, log=True)
+                        # Half the time (always for a pushed reduction dim) the GB takes all the rest, padding an
+                        # imperfect split, so that the DRAM factor is 1: ceil(b / inner), a closing tuple.
+                        close = (rng.random(len(sel)) < 0.5) | (push[sel] & red[j])
+                        if close.any():
+                            vals = self._slot_vals[j][_GB]
+                            want = -(-b // inner[j, sel])
+                            at = np.minimum(np.searchsorted(vals, want), len(vals) - 1)
+                            f1 = np.where(close & (vals[at] == want), vals[at], f1).astype(np.float64)
+                            i1 = np.searchsorted(self.tables[j].cands[_GB], f1)
                         for oi in range(3):
                             if weight[oi, j]:
                                 inside = (gcut[sel, oi] != self.bypass) & (pos["gb"][sel, j] >= gcut[sel, oi])
@@ -514,29 +559,17 @@ class MappingSpace:
             ti = t.lookup(cidx[:, j])
             fallback = self.allowed[j][np.argmin(t.f[:, self.allowed[j]].prod(axis=0))]
             G[:, j] = np.where(ti >= 0, ti, fallback)
-        if self.schedulable_only:
-            G = self._toward_schedulable(G)
         return G
 
-    def _toward_schedulable(self, G: np.ndarray) -> np.ndarray:
-        """Reorder so that no partial sum spills where the genes are free: above the innermost output cut, every
-        reduction loop must lie inside every output-indexing temporal loop. So: reduction dims take no DRAM-level
-        factor (the GB level takes it), come last in the GB order and first in the RF order, and the output's RF
-        cut sits above the RF's output-indexing loops. The exact check follows in :meth:`valid`."""
-        D, n = self.D, len(G)
+    def _schedulable_orders(self, G: np.ndarray) -> np.ndarray:
+        """Orders and output cut under which no partial sum spills, where the genes are free: above the innermost
+        output cut every reduction loop must lie inside every output-indexing temporal loop. So reduction dims
+        come last in the DRAM and GB orders and first in the RF order, the output's RF cut sits above the RF's
+        output-indexing loops, and (in :meth:`_propose`) reduction dims take no DRAM-level factor. The exact
+        check follows in :meth:`valid`."""
+        D = self.D
         G = G.copy()
         red = np.array([d in REDUCTION_DIMS for d in self.active_names])
-        held = (G[:, self.g_gb + 2] != self.bypass) | (G[:, self.g_rf + 2] != self.bypass)
-        for j, t in enumerate(self.tables):
-            if not red[j]:
-                continue
-            idx = t.idx[:, G[:, j]].astype(np.int64)
-            inner = t.f[1:, G[:, j]].prod(axis=0)
-            want = -(-t.bound // inner)  # the GB factor that leaves the DRAM factor 1 (a candidate: a ceil)
-            idx[_GB] = np.minimum(np.searchsorted(t.cands[_GB], want), len(t.cands[_GB]) - 1)
-            ti = t.lookup(idx)
-            ok = held & (ti >= 0) & self._mask[j][np.maximum(ti, 0)]
-            G[:, j] = np.where(ok, ti, G[:, j])
         for lv, key in ((0, red), (1, red), (2, ~red)):
             gene = self.g_perm + lv
             if len(self.allowed[gene]) != len(self.perms):
