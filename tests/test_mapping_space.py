@@ -129,7 +129,7 @@ def test_encode_shape_and_range():
     space = _space(R50, EYERISS, None)
     g = space.sample(64, np.random.default_rng(5))
     x = space.encode(g)
-    assert x.shape == (64, 8 * space.D + 14) == (64, len(space.feature_names))
+    assert x.shape == (64, 8 * space.D + 18) == (64, len(space.feature_names))
     assert np.isfinite(x).all() and x.min() >= 0 and x.max() <= 1
     assert len(np.unique(x, axis=0)) == len(np.unique(g, axis=0))
 

@@ -698,9 +698,11 @@ class MappingSpace:
     # Features.
 
     def encode(self, genomes: np.ndarray) -> np.ndarray:
-        """``(n, 8 D + 14)`` features in [0, 1]: log factor / log bound per dim and slot (dram, gb, rows, cols,
+        """``(n, 8 D + 18)`` features in [0, 1]: log factor / log bound per dim and slot (dram, gb, rows, cols,
         rf); position of each dim in each temporal level's order; per (level, operand) the cut offset and a bypass
-        bit; the two double-buffer bits."""
+        bit; the two double-buffer bits; and four aggregates a kernel cannot form from the others: the used
+        fractions of PE rows and columns, the padding (log of computed over needed iterations, per dim) and the
+        temporal slowdown over a full array (log compute cycles x PEs / MACs, over log PEs)."""
         G = np.asarray(genomes, np.int64).reshape(-1, self.genome_size)
         n, D = len(G), self.D
         F = self._factors(G)
@@ -714,6 +716,17 @@ class MappingSpace:
         cuts = G[:, self.g_gb : self.g_gb + 6]
         by = cuts == self.bypass
         feats += [np.where(by, 0.0, cuts / max(D, 1)), by.astype(float), G[:, self.g_dbuf :].astype(float)]
+        Ff = F.astype(np.float64)
+        pes = self.hw.num_pes
+        computed = Ff.prod(axis=0)  # (D, n): iterations per dim, padding included
+        temporal = (Ff[0] * Ff[1] * Ff[4]).prod(axis=0)
+        agg = [
+            Ff[2].prod(axis=0) / self.hw.pe_rows,
+            Ff[3].prod(axis=0) / self.hw.pe_cols,
+            np.log(computed / self.bounds[:, None]).sum(axis=0) / (D * np.log(2.0)),
+            np.log(temporal * pes / float(np.prod(self.bounds.astype(np.float64)))) / max(np.log(pes), 1.0),
+        ]
+        feats.append(np.clip(np.stack(agg, axis=1), 0.0, 1.0))
         return np.concatenate(feats, axis=1)
 
     @property
@@ -722,7 +735,7 @@ class MappingSpace:
         names += [f"order_{lv}_{d}" for lv in ("dram", "gb", "rf") for d in self.active_names]
         names += [f"cut_{lv}_{op}" for lv in ON_CHIP for op in OPERANDS]
         names += [f"bypass_{lv}_{op}" for lv in ON_CHIP for op in OPERANDS]
-        return names + ["dbuf_GB", "dbuf_RF"]
+        return names + ["dbuf_GB", "dbuf_RF", "rows_used", "cols_used", "padding", "slowdown"]
 
     # ----------------------------------------------------------------------------------------------------------
     # Inversion.
