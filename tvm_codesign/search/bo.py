@@ -72,7 +72,7 @@ class BayesianOptimization(Strategy):
         acquisition: str = "ei",
         use_feasibility: bool = True,
         feasibility: str = "gp",
-        pool_size: int = 2000,
+        pool_size: int = 1000,
         n_local: int = 5,
         local_per_point: int = 60,
         refine_rounds: int = 3,
@@ -137,14 +137,18 @@ class BayesianOptimization(Strategy):
         best = float(np.min(self.y[np.isfinite(self.y)]))
         return acq.score(self.acquisition, mu, sigma, best, pof, xi=self.xi, kappa=self.kappa)
 
-    def _walks(self, starts: np.ndarray, per_point: int) -> np.ndarray:
-        """``per_point`` random-walk points (1–4 moves) from each start."""
+    def _walks(self, starts: np.ndarray, per_point: int, steps: int = 4) -> np.ndarray:
+        """About ``per_point`` random-walk points (1 to ``steps`` moves) from each start.
+
+        All walks advance together, one ``space.neighbors`` call per step: for spaces that check validity with a
+        cost model, the per-call overhead dominates, so few large calls beat many small ones.
+        """
         if len(starts) == 0 or per_point <= 0:
             return np.zeros((0, self.space.genome_size), dtype=np.int64)
-        reps = -(-per_point // 4)
+        reps = -(-per_point // steps)
         g = np.repeat(starts, reps, axis=0)
         out = []
-        for _ in range(4):
+        for _ in range(steps):
             g = self.space.neighbors(g, self.rng)
             out.append(g)
         return np.concatenate(out)
@@ -159,7 +163,7 @@ class BayesianOptimization(Strategy):
     def _refine(self, pool: np.ndarray, enc: np.ndarray, scores: np.ndarray):
         for _ in range(self.refine_rounds):
             top = pool[np.argsort(-scores, kind="stable")[: self.refine_top]]
-            moves = self.unseen(self._walks(top, 8))
+            moves = self.unseen(self._walks(top, 8, steps=2))
             if len(moves):
                 have = {r.tobytes() for r in pool}
                 moves = moves[[r.tobytes() not in have for r in moves]]
