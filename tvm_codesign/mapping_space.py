@@ -310,15 +310,20 @@ class MappingSpace:
         return np.stack([vals[rng.integers(0, len(vals), n)] for vals in self.allowed], axis=1)
 
     def enumerate(self, limit: int, chunk: int = 1 << 16) -> Iterator[np.ndarray]:
-        """Every genome (valid or not) in chunks of ``(m, genome_size)``, when ``size() <= limit``."""
+        """Every genome (valid or not; filter with :meth:`valid`) in chunks of ``(m, genome_size)``, in mixed-radix
+        order; raises :class:`CodesignError` at once when ``size() > limit``."""
         total = self.size()
         if total > limit:
             raise CodesignError(f"mapping space has {total:.3g} genomes, more than the enumeration limit {limit}")
         radix = [len(a) for a in self.allowed]
-        for lo in range(0, total, chunk):
-            flat = np.arange(lo, min(total, lo + chunk), dtype=np.int64)
-            digits = np.unravel_index(flat, radix)
-            yield np.stack([self.allowed[g][digits[g]] for g in range(self.genome_size)], axis=1)
+
+        def chunks() -> Iterator[np.ndarray]:
+            for lo in range(0, total, chunk):
+                flat = np.arange(lo, min(total, lo + chunk), dtype=np.int64)
+                digits = np.unravel_index(flat, radix)
+                yield np.stack([self.allowed[g][digits[g]] for g in range(self.genome_size)], axis=1)
+
+        return chunks()
 
     # ----------------------------------------------------------------------------------------------------------
     # Decoding.
