@@ -626,56 +626,142 @@ class MappingSpace:
             tried += m
             found += int(ok.sum())
             rate = max(found / tried, 1e-4)
-            kept.append(G[ok][: n - got])
+            kept.append(self.canonical(G[ok][: n - got]))
             got += len(kept[-1])
         self.acceptance_rate = found / tried if tried else 0.0
         return np.concatenate(kept) if kept else np.zeros((0, self.genome_size), np.int64)
+
+    def canonical(self, genomes: np.ndarray) -> np.ndarray:
+        """The canonical genome of each genome's mapping: loop orders and cut offsets only matter among loops of
+        factor > 1, so each free level order puts its factor-1 dims first (in canonical order) and each free cut
+        takes the smallest offset that leaves the same loops in the tile. Equal mappings then have equal genomes
+        (strategies that never repeat a genome never repeat a mapping), and features do not see factor-1 loops.
+        Genes a dataflow restricts are left alone. ``decode(canonical(g)) == decode(g)``."""
+        G = np.array(genomes, np.int64).reshape(-1, self.genome_size)
+        n, D = len(G), self.D
+        if n == 0 or D == 1:
+            return G
+        F = self._factors(G)
+        cols = np.arange(n)
+        nperm = len(self.perms)
+        for lv, slot in ((0, 0), (1, 1), (2, 4)):
+            gene = self.g_perm + lv
+            cut_genes = [] if lv == 0 else [self.g_gb + 3 * (lv - 1) + oi for oi in range(3)]
+            free_cuts = [g for g in cut_genes if len(self.allowed[g]) == D + 2]
+            fixed_ok = all(set(self.allowed[g].tolist()) <= {0, self.bypass} for g in cut_genes if g not in free_cuts)
+            if len(self.allowed[gene]) != nperm or not fixed_ok:
+                if 1 < len(self.allowed[gene]) <= 64:
+                    G[:, gene] = self._first_equivalent_order(G, F, lv, slot, cut_genes)
+                continue
+            perm = self.perms[G[:, gene]]  # (n, D): dim at each position
+            real = F[slot].T[cols[:, None], perm] > 1  # (n, D): position holds a loop of factor > 1
+            key = np.where(real, D + np.arange(D)[None, :], perm)  # factor-1 dims first by dim, then real loops
+            G[:, gene] = _perm_rank(np.take_along_axis(perm, np.argsort(key, axis=1), axis=1))
+            before = np.zeros((n, D + 1), np.int64)
+            np.cumsum(real, axis=1, out=before[:, 1:])  # real loops above each offset
+            n_absent = D - before[:, D]
+            for g in free_cuts:
+                o = G[:, g]
+                k = before[cols, np.minimum(o, D)]
+                G[:, g] = np.where(o == self.bypass, o, np.where(k > 0, n_absent + k, 0))
+        return G
+
+    def _first_equivalent_order(
+        self, G: np.ndarray, F: np.ndarray, lv: int, slot: int, cut_genes: list[int]
+    ) -> np.ndarray:
+        """For a level whose orders a dataflow restricts: the first allowed order that keeps the loops of factor
+        > 1 in the same relative order and every cut holding the same ones (e.g. row-stationary's RF with C or R
+        of factor 1)."""
+        n, D = len(G), self.D
+        cols = np.arange(n)[:, None]
+        gene = self.g_perm + lv
+        big = F[slot].T > 1  # (n, D) by dim
+        inv_old = np.empty((n, D), np.int64)
+        np.put_along_axis(inv_old, self.perms[G[:, gene]], np.arange(D)[None, :], axis=1)  # position of each dim
+        cuts = [G[:, g] for g in cut_genes]
+
+        def signature(pos: np.ndarray) -> list[np.ndarray]:
+            """Rank of each real dim among real dims, and for each cut which real dims lie inside it."""
+            rank = np.where(big, (big[cols, np.argsort(pos, axis=1)].cumsum(axis=1) - 1)[cols, pos], -1)
+            return [rank] + [np.where(big, pos >= c[:, None], False) for c in cuts]
+
+        want = signature(inv_old)
+        best = G[:, gene].copy()
+        found = np.zeros(n, bool)
+        for p in self.allowed[gene]:
+            inv = np.empty(D, np.int64)
+            inv[self.perms[p]] = np.arange(D)
+            got = signature(np.broadcast_to(inv, (n, D)))
+            ok = ~found & np.all([np.all(a == b, axis=1) for a, b in zip(want, got)], axis=0)
+            best[ok], found[ok] = p, True
+        return best
 
     # ----------------------------------------------------------------------------------------------------------
     # Local moves.
 
     def _move(self, G: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """One random small move per row (may leave the space; the caller checks)."""
+        """One random small move per row over the genes the space leaves free (may break a constraint; the
+        caller checks): move a factor between two slots of a dim, swap two loops of factor > 1 in a level, shift a
+        cut by one position (bypass is one past the innermost), or toggle double buffering."""
         n, D = G.shape[0], self.D
         out = G.copy()
-        what = rng.choice(4, size=n, p=[0.4, 0.3, 0.2, 0.1])
-        cols = np.arange(n)
-        # Move a factor between two slots of one dim (one step down the candidates at one, up at the other;
-        # the DRAM slot, index 0 here, absorbs the change through the ceil).
+        free = lambda genes: [g for g in genes if len(self.allowed[g]) > 1]  # noqa: E731
+        groups = [
+            free(range(D)),
+            free(range(self.g_perm, self.g_perm + 3)) if D > 1 else [],
+            free(range(self.g_gb, self.g_gb + 6)),
+            free(range(self.g_dbuf, self.g_dbuf + 2)),
+        ]
+        weight = np.array([0.4, 0.3, 0.2, 0.1]) * np.array([len(g) > 0 for g in groups])
+        if not weight.any():
+            return out
+        what = rng.choice(4, size=n, p=weight / weight.sum())
+        pick = lambda genes, m: np.array(genes, np.int64)[rng.integers(0, len(genes), m)]  # noqa: E731
+        # Factor: one candidate step down at one slot, up at another (slot 0, DRAM, absorbs it through the ceil);
+        # only slots the space leaves free.
         sel = np.flatnonzero(what == 0)
-        dims = rng.integers(0, D, len(sel))
-        src = rng.integers(0, 5, len(sel))
-        dst = (src + rng.integers(1, 5, len(sel))) % 5
-        for j, t in enumerate(self.tables):
-            rows = sel[dims == j]
-            if not len(rows):
-                continue
+        dims = pick(groups[0], len(sel)) if len(sel) else np.zeros(0, np.int64)
+        for j in np.unique(dims):
+            t, rows = self.tables[j], sel[dims == j]
+            slots = [0] + [s + 1 for s in range(4) if len(self._slot_vals[j][s]) > 1]
+            m = len(rows)
+            a = rng.integers(0, len(slots), m)
+            b = (a + rng.integers(1, max(len(slots), 2), m)) % len(slots)
+            src, dst = np.array(slots)[a], np.array(slots)[b]
             idx = t.idx[:, G[rows, j]].astype(np.int64)
-            s, d = src[dims == j], dst[dims == j]
-            r = np.arange(len(rows))
-            for slot, step in ((s, -1), (d, +1)):
+            r = np.arange(m)
+            for slot, step in ((src, -1), (dst, +1)):
                 inner = slot > 0
                 idx[np.maximum(slot - 1, 0)[inner], r[inner]] += step
             ti = t.lookup(idx)
             out[rows, j] = np.where(ti >= 0, ti, G[rows, j])
-        # Swap two loops of one temporal level.
+        # Swap two loops of factor > 1 in one temporal level (swapping factor-1 loops changes nothing).
         sel = np.flatnonzero(what == 1)
-        if D > 1 and len(sel):
-            lv = rng.integers(0, 3, len(sel))
-            a = rng.integers(0, D, len(sel))
-            b = (a + rng.integers(1, D, len(sel))) % D
-            perm = self.perms[G[sel, self.g_perm + lv]].copy()
-            r = np.arange(len(sel))
+        if len(sel):
+            gene = pick(groups[1], len(sel))
+            lv = gene - self.g_perm
+            perm = self.perms[G[sel, gene]].copy()
+            F = self._factors(G[sel])
+            m, r = len(sel), np.arange(len(sel))
+            slot = np.array([0, 1, 4])[lv]
+            real = F[slot, perm.T, r].T > 1  # (m, D) by position
+            noise = rng.random((m, D))
+            a = np.argmax(np.where(real, noise, -1.0), axis=1)
+            rest = real.copy()
+            rest[r, a] = False
+            b = np.where(rest.any(axis=1), np.argmax(np.where(rest, noise, -1.0), axis=1), (a + 1) % D)
             perm[r, a], perm[r, b] = perm[r, b], perm[r, a]
-            out[sel, self.g_perm + lv] = _perm_rank(perm)
-        # Shift one cut by one position (bypass is one past the innermost position).
+            out[sel, gene] = _perm_rank(perm)
+        # Shift one cut by one position.
         sel = np.flatnonzero(what == 2)
-        gene = self.g_gb + rng.integers(0, 6, len(sel))
-        out[sel, gene] = np.clip(G[sel, gene] + rng.choice([-1, 1], len(sel)), 0, self.bypass)
+        if len(sel):
+            gene = pick(groups[2], len(sel))
+            out[sel, gene] = np.clip(G[sel, gene] + rng.choice([-1, 1], len(sel)), 0, self.bypass)
         # Toggle double buffering of one level.
         sel = np.flatnonzero(what == 3)
-        gene = self.g_dbuf + rng.integers(0, 2, len(sel))
-        out[sel, gene] = 1 - G[sel, gene]
+        if len(sel):
+            gene = pick(groups[3], len(sel))
+            out[sel, gene] = 1 - G[sel, gene]
         return out
 
     def neighbors(self, genomes: np.ndarray, rng: np.random.Generator, rounds: int = 8) -> np.ndarray:
@@ -687,8 +773,8 @@ class MappingSpace:
         for _ in range(rounds):
             if not len(todo):
                 break
-            cand = self._move(G[todo], rng)
-            changed = np.any(cand != G[todo], axis=1)
+            cand = self.canonical(self._move(G[todo], rng))
+            changed = np.any(cand != self.canonical(G[todo]), axis=1)  # a move among factor-1 loops is none
             ok = changed & self.valid(cand)
             out[todo[ok]] = cand[ok]
             todo = todo[~ok]
@@ -746,11 +832,12 @@ class MappingSpace:
     # Inversion.
 
     def genome_of(self, mapping: Mapping) -> np.ndarray:
-        """A genome of this space that decodes to ``mapping`` up to factor-1 loops and the order of spatial loops
-        (an equivalent mapping); :class:`CodesignError` if the mapping does not fit the template or the space."""
+        """The (canonical) genome of this space that decodes to ``mapping`` up to factor-1 loops and the order of
+        spatial loops (an equivalent mapping); :class:`CodesignError` if the mapping does not fit the template or
+        the space."""
         from ._genome_of import genome_of
 
-        return genome_of(self, mapping)
+        return self.canonical(genome_of(self, mapping)[None, :])[0]
 
     def describe(self) -> dict[str, Any]:
         """Genes, their allowed-set sizes and the space size, for logs and reports."""
