@@ -11,9 +11,9 @@ the workload (bound > 1), outer to inner::
 
 Genes (``genome_size = D + 11``)::
 
-    [0, D)       factor tuple of each active dim: index into that dim's table of (gb, rows, cols, rf) factors with
-                 product <= bound (candidates include non-divisors: the DRAM factor takes the ceil, so imperfect
-                 splits pad)
+    [0, D)       factor tuple of each active dim: index into that dim's table of (gb, rows, cols, rf) factors:
+                 every tuple with product <= bound, candidates including non-divisors (the DRAM factor takes the
+                 ceil, so imperfect splits pad), plus "closing" tuples where one slot takes the ceil of the rest
     D, D+1, D+2  loop order of the DRAM, GB and RF levels: index into the D! permutations (lexicographic)
     D+3..D+5     GB cut of I, W, O: offset 0..D into the GB-level loops (0 = the whole GB level is in the tile),
                  D+1 = bypass
@@ -23,7 +23,12 @@ Genes (``genome_size = D + 11``)::
 Every gene has a set of allowed values: the hardware (no storage -> bypass; a level nobody can use -> factor 1),
 a named dataflow (:mod:`tvm_codesign.dataflow`) and the ``double_buffering`` option narrow it. A restricted space's
 genomes are genomes of the free space and decode identically, so decoding does not depend on the restriction.
-Decoded mappings drop factor-1 loops (they change nothing, in the cost model or the schedule).
+Decoded mappings drop factor-1 loops (they change nothing, in the cost model or the schedule); so many genomes
+decode to one mapping, and :meth:`MappingSpace.canonical` picks one representative (what ``sample``, ``neighbors``
+and ``genome_of`` return). ``size()`` counts genomes, not mappings.
+
+Sampling is constructive: spatial factors within the PE array, RF and GB factors under (approximate) capacity
+budgets, with a random dim order per sample; the cost model then rejects the rest (``acceptance_rate``).
 """
 
 from __future__ import annotations
