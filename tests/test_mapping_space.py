@@ -194,7 +194,8 @@ def test_size_equals_brute_force_count():
         count += int(space.contains(genomes).sum())
     assert count == space.size() < total
     free = _space(R50, EYERISS, None)
-    expect = math.prod(t.size for t in free.tables) * math.factorial(6) ** 3 * 8**5 * 2 * 2  # cut genes: 0..6 or bypass; W bypasses GB
+    # Cut genes take 0..6 or bypass (8 values); W has no GB buffer on Eyeriss (1 value).
+    expect = math.prod(t.size for t in free.tables) * math.factorial(6) ** 3 * 8**5 * 2 * 2
     assert free.size() == expect
 
 

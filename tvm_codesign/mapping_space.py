@@ -36,7 +36,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
@@ -45,8 +45,10 @@ from .dataflow import FACTOR_SLOTS, Dataflow, get_dataflow
 from .errors import CodesignError
 from .hardware import HardwareConfig
 from .mapping import ON_CHIP, Mapping, MappingBatch
-from .search.base import Outcome
 from .workload import DIMS, OPERAND_DIMS, OPERANDS, REDUCTION_DIMS, Workload
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .search.base import Outcome
 
 _GB, _ROWS, _COLS, _RF = 0, 1, 2, 3  # rows of a factor table (the inner slots; the DRAM factor is implied)
 _SMALL = 16  # every temporal factor up to this is a candidate (RF-sized tiles need them)
@@ -886,7 +888,11 @@ class MappingObjective:
         self.schedulable_only = self.space.schedulable_only if schedulable_only is None else schedulable_only
         self.evaluations = 0
 
-    def __call__(self, genomes: np.ndarray) -> Outcome:
+    def __call__(self, genomes: np.ndarray) -> "Outcome":
+        # Imported here: the search package pulls in scikit-learn, skopt and xgboost (~1.7 s), which a worker that
+        # only samples or decodes mappings does not need.
+        from .search.base import Outcome
+
         G = np.asarray(genomes, np.int64).reshape(-1, self.space.genome_size)
         inside = self.space.contains(G)
         mb = self.space.decode_batch(np.where(inside[:, None], G, self.space.allowed_min[None, :]))
