@@ -130,11 +130,17 @@ def test_to_json_has_the_documented_keys():
     assert out["mapping"]["loops"] and out["dataflow"] == "row_stationary" and out["evaluations"] == 200
 
 
-def test_bad_arguments():
+def test_bad_arguments_raise_but_an_impossible_dataflow_is_an_infeasible_layer():
     with pytest.raises(CodesignError, match="budget"):
         search_mapping(DQN1, EYERISS, budget=0)
     with pytest.raises(CodesignError, match="unknown search strategy"):
         search_mapping(DQN1, EYERISS, strategy="annealing", budget=10)
+    with pytest.raises(CodesignError, match="unknown dataflow"):
+        search_mapping(DQN1, EYERISS, dataflow="output_stationary", budget=10)
+    # S = 13 cannot go on 12 PE rows: the co-design learns this hardware is infeasible for the layer.
+    res = search_mapping(Workload("s13", "conv2d", K=4, S=13), EYERISS, dataflow="row_stationary", budget=10)
+    assert not res.feasible and res.evaluations == 0 and "all of S=13" in res.reason
+    assert json.loads(json.dumps(res.to_json()))["mapping"] is None
 
 
 # ---------------------------------------------------------------------------------------------------------------

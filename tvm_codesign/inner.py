@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .cost import MappingCost, evaluate
-from .dataflow import Dataflow
+from .dataflow import Dataflow, get_dataflow
 from .errors import CodesignError
 from .hardware import HardwareConfig
 from .mapping import Mapping
@@ -72,6 +72,7 @@ class MappingSearchResult:
     seconds: float
     space_size: int
     acceptance_rate: float | None
+    reason: str | None = None  # why nothing was found (None when a mapping was)
 
     @property
     def feasible(self) -> bool:
@@ -109,6 +110,7 @@ class MappingSearchResult:
             "seconds": self.seconds,
             "space_size": float(self.space_size),
             "acceptance_rate": self.acceptance_rate,
+            "reason": self.reason,
             "pareto": [
                 {"mapping": m.to_json(), "energy_pj": e, "cycles": c, "edp": e * c} for m, e, c in self.pareto
             ],
@@ -199,12 +201,21 @@ def search_mapping(
     """
     if not isinstance(budget, (int, np.integer)) or budget < 1:
         raise CodesignError(f"budget must be a positive number of evaluations, got {budget!r}")
+    if double_buffering not in ("search", True, False):
+        raise CodesignError(f"double_buffering must be 'search', True or False, got {double_buffering!r}")
     start = time.perf_counter()
-    space = MappingSpace(
-        workload, hw, dataflow=dataflow, schedulable_only=schedulable_only, double_buffering=double_buffering
-    )
-    objective = MappingObjective(workload, hw, space=space)
+    df = get_dataflow(dataflow)  # an unknown name is the caller's error ...
     s = search_seed(seed, workload, hw)
+    try:
+        space = MappingSpace(
+            workload, hw, dataflow=df, schedulable_only=schedulable_only, double_buffering=double_buffering
+        )
+    except CodesignError as err:  # ... but a dataflow this hardware cannot run is an infeasible layer, not a crash
+        return MappingSearchResult(
+            workload, hw, str(strategy if isinstance(strategy, str) else strategy.name), df.name if df else None, s,
+            None, None, None, [], [], 0, time.perf_counter() - start, 0, None, reason=str(err),
+        )
+    objective = MappingObjective(workload, hw, space=space)
     strat = _strategy(strategy, space, s, dict(strategy_options or {}))
     name = getattr(strat, "name", str(strategy))
     if batch_size is None:
@@ -238,6 +249,9 @@ def search_mapping(
         seconds=time.perf_counter() - start,
         space_size=space.size(),
         acceptance_rate=space.acceptance_rate,
+        reason=None if mapping is not None else (
+            f"no valid{' schedulable' if schedulable_only else ''} mapping found in {res.evaluations} evaluations"
+        ),
     )
 
 

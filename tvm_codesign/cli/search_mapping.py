@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         schedulable_only=args.schedulable_only,
     )
     if not res.feasible:
+        if res.evaluations == 0:  # the space itself is empty (e.g. a dataflow this hardware cannot run)
+            raise CodesignError(res.reason)
         raise CodesignError(
             f"no valid mapping of {wl.name!r} on {hw.name!r} found in {res.evaluations} evaluations "
             f"({args.strategy}{', ' + args.dataflow if args.dataflow else ''}); try a larger --budget"
