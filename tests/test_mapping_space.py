@@ -205,6 +205,12 @@ def test_enumerate_lists_every_genome_once():
     allg = np.concatenate(chunks)
     assert len(allg) == space.size() and len(np.unique(allg, axis=0)) == len(allg)
     assert space.contains(allg).all() and space.valid(allg).any()
+    canon = np.concatenate(list(space.enumerate(limit=10**6, canonical_only=True)))
+    assert 0 < len(canon) < len(allg) and (space.canonical(allg) == allg).all(axis=1).sum() == len(canon)
+    # Every mapping keeps a canonical genome. (Not always one: a GB-level loop above every GB cut decodes like a
+    # DRAM-level loop, which canonical() does not fold.)
+    distinct = {m.to_json_text() for m in space.decode_batch(canon).to_mappings()}
+    assert distinct == {m.to_json_text() for m in space.decode_batch(allg).to_mappings()}
     with pytest.raises(CodesignError, match="enumeration limit"):
         _space(R50, EYERISS, None).enumerate(limit=10**6)
 

@@ -316,9 +316,10 @@ class MappingSpace:
         """``n`` genomes drawn uniformly from the allowed sets, constraints ignored (Timeloop's random sampler)."""
         return np.stack([vals[rng.integers(0, len(vals), n)] for vals in self.allowed], axis=1)
 
-    def enumerate(self, limit: int, chunk: int = 1 << 16) -> Iterator[np.ndarray]:
+    def enumerate(self, limit: int, chunk: int = 1 << 16, canonical_only: bool = False) -> Iterator[np.ndarray]:
         """Every genome (valid or not; filter with :meth:`valid`) in chunks of ``(m, genome_size)``, in mixed-radix
-        order; raises :class:`CodesignError` at once when ``size() > limit``."""
+        order; raises :class:`CodesignError` at once when ``size() > limit``. With ``canonical_only``, only
+        canonical genomes (a dense 3-dim layer has ~50x fewer than genomes): every mapping at least once."""
         total = self.size()
         if total > limit:
             raise CodesignError(f"mapping space has {total:.3g} genomes, more than the enumeration limit {limit}")
@@ -328,7 +329,8 @@ class MappingSpace:
             for lo in range(0, total, chunk):
                 flat = np.arange(lo, min(total, lo + chunk), dtype=np.int64)
                 digits = np.unravel_index(flat, radix)
-                yield np.stack([self.allowed[g][digits[g]] for g in range(self.genome_size)], axis=1)
+                out = np.stack([self.allowed[g][digits[g]] for g in range(self.genome_size)], axis=1)
+                yield out[np.all(self.canonical(out) == out, axis=1)] if canonical_only else out
 
         return chunks()
 
@@ -643,7 +645,9 @@ class MappingSpace:
         factor > 1, so each free level order puts its factor-1 dims first (in canonical order) and each free cut
         takes the smallest offset that leaves the same loops in the tile. Equal mappings then have equal genomes
         (strategies that never repeat a genome never repeat a mapping), and features do not see factor-1 loops.
-        Genes a dataflow restricts are left alone. ``decode(canonical(g)) == decode(g)``."""
+        Genes a dataflow restricts are left alone. ``decode(canonical(g)) == decode(g)``. Not folded: a GB-level
+        loop above every GB cut decodes like the same loop at the DRAM level (rare in samples, common in
+        enumerations of tiny layers)."""
         G = np.array(genomes, np.int64).reshape(-1, self.genome_size)
         n, D = len(G), self.D
         if n == 0 or D == 1:
