@@ -24,6 +24,7 @@ from tvm_codesign.errors import CodesignError
 from tvm_codesign.extract import extract_workloads, lower_to_tir
 from tvm_codesign.frontend import load_model
 from tvm_codesign.hardware import LEVELS, preset
+from tvm_codesign.inner import search_mapping
 from tvm_codesign.mapping import Mapping, random_mappings
 from tvm_codesign.schedule import (
     apply_mapping,
@@ -157,32 +158,50 @@ def test_random_mappings_build_match_numpy_and_cost_model(layer, hw_name, built_
     args = _random_args(func, rng)
     want = _reference(w, args)
     for mapping in perfect[:2] + imperfect[:1]:
-        sch, stages = apply_mapping(func, w, mapping, block)
-        lib = tvm.compile(sch.mod, target="llvm")
-        out = tvm.runtime.empty(want.shape, "float32")
-        lib["main"](*[tvm.runtime.tensor(a) for a in args], out)
-        np.testing.assert_allclose(out.numpy(), want, rtol=1e-4, atol=1e-4)
-        if mapping not in perfect:
-            # With ceil splits TVM's cache boxes also cover the padded iterations' halo, which the cost model
-            # clips to the tensor: the counts below are compared on perfectly factored mappings.
+        _check_schedule(w, func, block, hw, mapping, args, want)
+
+
+@pytest.mark.parametrize("layer", list(LAYERS))
+def test_searched_mappings_schedule_and_match_the_cost_model(layer, built_layers):
+    """The best mapping a (schedulable-only) search returns, and its Pareto points, as schedules."""
+    w, func, block = built_layers[layer]
+    hw = preset("eyeriss")
+    result = search_mapping(w, hw, strategy="random", budget=400, seed=0, schedulable_only=True)
+    assert result.mapping is not None and result.cost.valid
+    rng = np.random.default_rng(1)
+    args = _random_args(func, rng)
+    want = _reference(w, args)
+    for mapping in [result.mapping] + [m for m, _, _ in result.pareto[:2]]:
+        _check_schedule(w, func, block, hw, mapping, args, want)
+
+
+def _check_schedule(w, func, block, hw, mapping, args, want) -> None:
+    """Build ``mapping`` as a schedule, compare with numpy, and (perfect factors) with the cost model's counts."""
+    sch, stages = apply_mapping(func, w, mapping, block)
+    lib = tvm.compile(sch.mod, target="llvm")
+    out = tvm.runtime.empty(want.shape, "float32")
+    lib["main"](*[tvm.runtime.tensor(a) for a in args], out)
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-4, atol=1e-4)
+    if any(v != 0 for v in mapping.padding(w).values()):
+        # With ceil splits TVM's cache boxes also cover the padded iterations' halo, which the cost model
+        # clips to the tensor: the counts below are compared on perfectly factored mappings.
+        return
+    cost = evaluate(w, hw, [mapping])
+    assert cost.valid[0]
+    sizes = lowered_buffer_sizes(sch.mod)
+    moved = stage_transfer_counts(sch.mod)
+    for st in stages:
+        attach = attach_position(mapping, st.operand, mapping.cut(st.level, st.operand))
+        assert sizes[st.buffer] == _brute_footprint(w, mapping, st.operand, attach), (st, str(mapping))
+        if st.level == "GB":
+            assert sizes[st.buffer] == cost.tile_words[1, OPERANDS.index(st.operand), 0], st
+        expected = _expected_transfer(cost, mapping, st.operand, st.level, attach)
+        if _brute_footprint(w, mapping, st.operand, attach, box=False) < sizes[st.buffer]:
+            # A strided window with gaps (stride > the window's rows): TVM moves the box, the cost model
+            # only the rows the layer reads (docs/cost-model.md, "Strided windows").
+            assert moved[st.block] > expected, (st, str(mapping))
             continue
-        cost = evaluate(w, hw, [mapping])
-        assert cost.valid[0]
-        sizes = lowered_buffer_sizes(sch.mod)
-        moved = stage_transfer_counts(sch.mod)
-        assert stages, "a mapping on this hardware always caches something"
-        for st in stages:
-            attach = attach_position(mapping, st.operand, mapping.cut(st.level, st.operand))
-            assert sizes[st.buffer] == _brute_footprint(w, mapping, st.operand, attach), (st, str(mapping))
-            if st.level == "GB":
-                assert sizes[st.buffer] == cost.tile_words[1, OPERANDS.index(st.operand), 0], st
-            expected = _expected_transfer(cost, mapping, st.operand, st.level, attach)
-            if _brute_footprint(w, mapping, st.operand, attach, box=False) < sizes[st.buffer]:
-                # A strided window with gaps (stride > the window's rows): TVM moves the box, the cost model
-                # only the rows the layer reads (docs/cost-model.md, "Strided windows").
-                assert moved[st.block] > expected, (st, str(mapping))
-                continue
-            assert moved[st.block] == expected, (st, str(mapping))
+        assert moved[st.block] == expected, (st, str(mapping))
 
 
 def test_unschedulable_mappings_are_refused_with_a_reason(built_layers):
