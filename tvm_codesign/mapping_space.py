@@ -650,7 +650,10 @@ class MappingSpace:
         enumerations of tiny layers)."""
         G = np.array(genomes, np.int64).reshape(-1, self.genome_size)
         n, D = len(G), self.D
-        if n == 0 or D == 1:
+        if n == 0:
+            return G
+        G = self._fold_into_dram(G)
+        if D == 1:
             return G
         F = self._factors(G)
         cols = np.arange(n)
@@ -676,6 +679,63 @@ class MappingSpace:
                 k = before[cols, np.minimum(o, D)]
                 G[:, g] = np.where(o == self.bypass, o, np.where(k > 0, n_absent + k, 0))
         return G
+
+    def _fold_into_dram(self, G: np.ndarray) -> np.ndarray:
+        """A GB-level loop above every GB cut decodes like a DRAM-level loop placed after the real DRAM loops:
+        move it there (when its dim has no DRAM loop and the move keeps the factor exact), so that one mapping
+        has one canonical genome. Only where the space leaves both orders and the factor tuple free."""
+        n, D = len(G), self.D
+        nperm = len(self.perms)
+        g0, g1 = self.g_perm, self.g_perm + 1
+        if len(self.allowed[g0]) != nperm or len(self.allowed[g1]) != nperm or not self._gb_used:
+            return G
+        cuts = G[:, self.g_gb : self.g_gb + 3]
+        top = np.where(cuts == self.bypass, D, cuts).min(axis=1)  # loops of the GB level above every GB cut
+        F = self._factors(G)
+        cols = np.arange(n)
+        perm1 = self.perms[G[:, g1]]
+        inv1 = np.empty_like(perm1)
+        np.put_along_axis(inv1, perm1, np.arange(D)[None, :], axis=1)
+        movable = np.zeros((n, D), bool)
+        target = G[:, :D].copy()
+        for j, t in enumerate(self.tables):
+            gb, outer = F[1, j], F[0, j]
+            cand = (inv1[:, j] < top) & (gb > 1) & (outer == 1)
+            if not cand.any():
+                continue
+            idx = t.idx[:, G[:, j]].astype(np.int64)
+            idx[_GB] = 0
+            ti = t.lookup(idx)
+            ok = cand & (ti >= 0) & self._mask[j][np.maximum(ti, 0)]
+            ok &= t.outer[np.maximum(ti, 0)] == gb  # the DRAM loop gets exactly the GB factor
+            movable[:, j] = ok
+            target[:, j] = ti
+        if not movable.any():
+            return G
+        # Only the leading run of the GB level's real loops may move: moving a later one past a loop that stays
+        # would reorder the nest.
+        moved = np.zeros((n, D), bool)
+        blocked = np.zeros(n, bool)
+        for p in range(D):
+            j = perm1[:, p]
+            real = F[1, j, cols] > 1
+            can = movable[cols, j] & ~blocked
+            moved[cols, j] = can
+            blocked |= real & ~can
+        out = G.copy()
+        out[:, :D] = np.where(moved, target, G[:, :D])
+        if not moved.any():
+            return G
+        rows = moved.any(axis=1)
+        perm0 = self.perms[G[:, g0]]
+        inv0 = np.empty_like(perm0)
+        np.put_along_axis(inv0, perm0, np.arange(D)[None, :], axis=1)
+        real0 = F[0].T > 1  # (n, D) by dim
+        # DRAM order: factor-1 dims, then the real DRAM loops in their order, then the moved loops in GB order.
+        key = np.where(real0, D + inv0, np.where(moved, 2 * D + inv1, np.arange(D)[None, :]))
+        new0 = np.argsort(key, axis=1)
+        out[rows, g0] = _perm_rank(new0[rows])
+        return out
 
     def _first_equivalent_order(
         self, G: np.ndarray, F: np.ndarray, lv: int, slot: int, cut_genes: list[int]
