@@ -93,3 +93,20 @@ def test_meta_schedule_route_end_to_end_stays_in_its_work_folder(conv1x1, tmp_pa
     assert result.value == pytest.approx(objective(result.genome[None, :]).value[0])
     best = min(objective(np.array([g])).value[0] for g in itertools.product(range(4), range(5), range(2)))
     assert result.value <= best * 1.05
+
+
+def test_design_space_over_the_real_mapping_space(conv1x1):
+    from tvm import s_tir
+
+    from tvm_codesign.mapping_space import MappingObjective, MappingSpace
+
+    w, func, block = conv1x1
+    space = MappingSpace(w, preset("eyeriss"))
+    sch = s_tir.Schedule(schedulable_module(func), seed=5)
+    make_design_space_fn(space, block)(sch)
+    genome = read_genome(sch.mod)
+    low, high = space.gene_bounds()
+    assert genome.shape == (space.genome_size,) and np.all((genome >= low) & (genome <= high))
+    space.decode(genome)  # a structurally valid mapping (the cost model may still reject it)
+    outcome = MappingObjective(w, preset("eyeriss"))(genome[None, :])
+    assert outcome.value.shape == (1,)
