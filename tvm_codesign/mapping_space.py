@@ -319,7 +319,7 @@ class MappingSpace:
     def enumerate(self, limit: int, chunk: int = 1 << 16, canonical_only: bool = False) -> Iterator[np.ndarray]:
         """Every genome (valid or not; filter with :meth:`valid`) in chunks of ``(m, genome_size)``, in mixed-radix
         order; raises :class:`CodesignError` at once when ``size() > limit``. With ``canonical_only``, only
-        canonical genomes (a dense 3-dim layer has ~50x fewer than genomes): every mapping at least once."""
+        canonical genomes: each mapping exactly once (a tiny 3-dim dense layer on VTA: 11,498 of 1.15M)."""
         total = self.size()
         if total > limit:
             raise CodesignError(f"mapping space has {total:.3g} genomes, more than the enumeration limit {limit}")
@@ -645,9 +645,8 @@ class MappingSpace:
         factor > 1, so each free level order puts its factor-1 dims first (in canonical order) and each free cut
         takes the smallest offset that leaves the same loops in the tile. Equal mappings then have equal genomes
         (strategies that never repeat a genome never repeat a mapping), and features do not see factor-1 loops.
-        Genes a dataflow restricts are left alone. ``decode(canonical(g)) == decode(g)``. Not folded: a GB-level
-        loop above every GB cut decodes like the same loop at the DRAM level (rare in samples, common in
-        enumerations of tiny layers)."""
+        GB-level loops above every GB cut decode like DRAM-level loops, so they move to the DRAM level; an order a
+        dataflow restricts takes its first allowed equivalent. ``decode(canonical(g)) == decode(g)``."""
         G = np.array(genomes, np.int64).reshape(-1, self.genome_size)
         n, D = len(G), self.D
         if n == 0:
