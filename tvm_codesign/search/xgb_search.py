@@ -24,7 +24,8 @@ class XGBSearch(Strategy):
     n_initial
         Random evaluations before the first model fit.
     n_chains, n_steps
-        Simulated-annealing chains (started from the best told points and fresh samples) and steps per chain.
+        Simulated-annealing chains and steps per ask. As in AutoTVM the chains persist between asks (each ask
+        continues them), except that a quarter restart from the best told points each time.
     temperature
         Start temperature (in model-output units, linearly cooled to zero).
     epsilon
@@ -48,7 +49,7 @@ class XGBSearch(Strategy):
         seed: int = 0,
         n_initial: int = 16,
         n_chains: int = 128,
-        n_steps: int = 40,
+        n_steps: int = 20,
         temperature: float = 1.0,
         epsilon: float = 0.05,
         min_hamming: int = 2,
@@ -65,6 +66,7 @@ class XGBSearch(Strategy):
         self.xgb_params = dict(n_estimators=n_estimators, max_depth=max_depth, learning_rate=learning_rate)
         self.model = None
         self._trained_on = 0
+        self._chains: np.ndarray | None = None
 
     def _fit(self) -> None:
         from xgboost import XGBRegressor  # deferred: only this strategy needs it
@@ -107,9 +109,13 @@ class XGBSearch(Strategy):
     def _anneal(self) -> tuple[np.ndarray, np.ndarray]:
         """Every state visited by the chains (unseen ones only) with its predicted value."""
         order = np.argsort(self.y, kind="stable")
-        n_best = min(self.n_chains // 2, int(np.isfinite(self.y).sum()))
-        starts = np.concatenate([self.X[order[:n_best]], fresh_samples(self, self.n_chains - n_best)])
-        cur = starts
+        n_best = min(max(self.n_chains // 4, 1), int(np.isfinite(self.y).sum()))
+        carried = self._chains[: self.n_chains - n_best] if self._chains is not None else self._chains
+        if carried is None or len(carried) < self.n_chains - n_best:
+            have = 0 if carried is None else len(carried)
+            extra = fresh_samples(self, self.n_chains - n_best - have)
+            carried = extra if carried is None else np.concatenate([carried, extra])
+        cur = np.concatenate([self.X[order[:n_best]], carried])
         cur_e = self._predict(cur)
         visited, energies = [cur], [cur_e]
         for step in range(self.n_steps):
@@ -122,6 +128,7 @@ class XGBSearch(Strategy):
             cur_e = np.where(accept, nxt_e, cur_e)
             visited.append(nxt)
             energies.append(nxt_e)
+        self._chains = cur[np.argsort(cur_e, kind="stable")]  # best chains first: they survive the next restart
         cand = np.concatenate(visited)
         energy = np.concatenate(energies)
         order = np.argsort(energy, kind="stable")
