@@ -4,6 +4,7 @@ constrained acquisition, Pareto fronts and the factory's errors."""
 from __future__ import annotations
 
 import itertools
+import os
 
 import numpy as np
 import pytest
@@ -281,3 +282,28 @@ def test_grid_space_is_a_search_space() -> None:
     assert isinstance(space, SupportsEnumerate) and not isinstance(NoExtrasSpace(space), SupportsEnumerate)
     grid = space.enumerate(1000)
     assert len(grid) == len({tuple(g) for g in itertools.product(range(8), repeat=2) if sum(g) <= 11})
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("TVM_CODESIGN_SEARCH_SLOW"),
+                    reason="~90 s; opt in with TVM_CODESIGN_SEARCH_SLOW=1 (keeps this file under a minute)")
+def test_bo_within_5_percent_of_exhaustive_on_a_real_layer() -> None:
+    # The issue's acceptance check: an FC layer on Eyeriss, row-stationary, single-buffered: ~4.7e6 genomes of which
+    # ~2.9e6 valid (≥ 1e5), still enumerable. Exhaustive gives the true optimum (~40 s); bo with 100 evaluations
+    # must reach it within 5 % of EDP in median over 5 seeds (measured: 0.22 %; random@100: 3.2 %).
+    mapping_space = pytest.importorskip("tvm_codesign.mapping_space")
+    from tvm_codesign.hardware import preset
+    from tvm_codesign.workload import Workload
+
+    wl = Workload("fc64", "conv2d", K=64, C=64, P=1, Q=1, R=1, S=1)
+    hw = preset("eyeriss")
+    space = mapping_space.MappingSpace(wl, hw, dataflow="row_stationary", double_buffering=False)
+    objective = mapping_space.MappingObjective(wl, hw, space=space)
+    exact = run_search(make_strategy("exhaustive", space), objective, budget=10**9, batch_size=1 << 16)
+    assert exact.evaluations >= 100_000
+    gaps = []
+    for seed in range(5):
+        res = run_search(make_strategy("bo", space, seed=seed), objective, budget=100, batch_size=4)
+        assert res.best_value >= exact.best_value - 1e-9  # nothing beats the exhaustive optimum
+        gaps.append(np.exp(res.best_value - exact.best_value) - 1)  # values are log EDP
+    assert np.median(gaps) <= 0.05
