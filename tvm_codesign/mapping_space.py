@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _GB, _ROWS, _COLS, _RF = 0, 1, 2, 3  # rows of a factor table (the inner slots; the DRAM factor is implied)
 _SMALL = 16  # every temporal factor up to this is a candidate (RF-sized tiles need them)
+BALANCE = 0.9  # fraction of sampled factors snapped to the balanced split of what remains
 
 
 def _temporal_candidates(bound: int) -> np.ndarray:
@@ -532,12 +533,12 @@ class MappingSpace:
                             inside = held & (pos["rf"][sel, j] >= rcut[sel, oi])
                             lim = rf_budget[oi, sel] / rf_tile[oi, sel] / weight[oi, j]
                             cap = np.where(inside, np.minimum(cap, lim), cap)
-                        f2, i2 = self._draw(j, _RF, cap, rng, log=True)
+                        f2, i2 = self._draw(j, _RF, cap, rng, log=True, rem=np.full(len(sel), b))
                         room = np.floor(room / f2)
                         rl, cl = rows_left[sel] * smin[j, _ROWS], cols_left[sel] * smin[j, _COLS]
-                        fr, ir = self._draw(j, _ROWS, np.minimum(room, rl), rng)
+                        fr, ir = self._draw(j, _ROWS, np.minimum(room, rl), rng, rem=np.ceil(b / f2))
                         room = np.floor(room / fr)
-                        fc, ic = self._draw(j, _COLS, np.minimum(room, cl), rng)
+                        fc, ic = self._draw(j, _COLS, np.minimum(room, cl), rng, rem=np.ceil(b / (f2 * fr)))
                         rows_left[sel] = np.floor(rl / fr)
                         cols_left[sel] = np.floor(cl / fc)
                         inner[j, sel] = f2 * fr * fc
@@ -554,7 +555,7 @@ class MappingSpace:
                             inside = (gcut[sel, oi] != self.bypass) & (pos["gb"][sel, j] >= gcut[sel, oi])
                             lim = gb_budget[oi, sel] / gb_tile[oi, sel]
                             cap = np.where(inside, np.minimum(cap, np.maximum(lim, 1.0)), cap)
-                        f1, i1 = self._draw(j, _GB, cap, rng, log=True)
+                        f1, i1 = self._draw(j, _GB, cap, rng, log=True, rem=np.ceil(b / inner[j, sel]))
                         # Half the time (always for a pushed reduction dim) the GB takes all the rest, padding an
                         # imperfect split, so that the DRAM factor is 1: ceil(b / inner), a closing tuple.
                         close = (rng.random(len(sel)) < 0.5) | (push[sel] & red[j])
@@ -597,10 +598,20 @@ class MappingSpace:
         return G
 
     def _draw(
-        self, j: int, s: int, cap: np.ndarray, rng: np.random.Generator, log: bool = False
+        self,
+        j: int,
+        s: int,
+        cap: np.ndarray,
+        rng: np.random.Generator,
+        log: bool = False,
+        rem: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """A factor <= ``cap`` from the allowed values of slot ``s`` of dim ``j`` (log-uniform or, for spatial
-        slots, half uniform and half the largest that fits), and its index in the slot's candidate list."""
+        slots, half uniform and half the largest that fits), and its index in the slot's candidate list.
+
+        With ``rem`` (what the slots outside still have to cover), mostly *balanced*: the smallest factor with the
+        same trip count, ``ceil(rem / ceil(rem / f))`` (64 over at most 12 PEs: 11, not 12 -- six passes either
+        way, one PE and some padding saved)."""
         vals = self._slot_vals[j][s]
         cap = np.maximum(cap, 1.0)
         m = len(cap)
@@ -609,6 +620,9 @@ class MappingSpace:
         else:
             want = np.where(rng.random(m) < 0.5, rng.random(m) * cap + 1.0, cap)
         want = np.minimum(np.floor(want), cap)
+        if rem is not None:
+            balanced = np.ceil(rem / np.ceil(rem / np.maximum(want, 1.0)))
+            want = np.where(rng.random(m) < BALANCE, np.minimum(balanced, want), want)
         k = np.clip(np.searchsorted(vals, want, side="right") - 1, 0, len(vals) - 1)
         f = vals[k]
         return f.astype(np.float64), np.searchsorted(self.tables[j].cands[s], f)
