@@ -307,3 +307,18 @@ def test_bo_within_5_percent_of_exhaustive_on_a_real_layer() -> None:
         assert res.best_value >= exact.best_value - 1e-9  # nothing beats the exhaustive optimum
         gaps.append(np.exp(res.best_value - exact.best_value) - 1)  # values are log EDP
     assert np.median(gaps) <= 0.05
+
+
+def test_objectives_stay_aligned_and_pareto_indices() -> None:
+    space, objective = small_problem()
+    strategy = make_strategy("random", space, seed=0)
+    g1 = strategy.ask(3)
+    strategy.tell(g1, Outcome(np.zeros(3), np.ones(3, bool)))  # no objectives in this batch
+    g2 = strategy.ask(4)
+    strategy.tell(g2, objective(g2))
+    assert strategy.objectives.shape == (7, 2) and np.isnan(strategy.objectives[:3]).all()
+    result = run_search(make_strategy("random", space, seed=0), objective, budget=30, batch_size=5)
+    front = result.pareto_indices()
+    ok = np.flatnonzero(np.isfinite(result.y))
+    assert set(map(tuple, result.objectives[front])) == brute_front(result.objectives[ok])
+    assert np.all(np.diff(result.y[front]) >= 0)  # best value first

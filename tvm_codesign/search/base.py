@@ -163,9 +163,15 @@ class Strategy(abc.ABC):
         self.y = np.concatenate([self.y, outcome.value])
         self.feasible = np.concatenate([self.feasible, outcome.feasible])
         self.failed = np.concatenate([self.failed, outcome.failed])
-        if outcome.objectives is not None:
-            obj = np.asarray(outcome.objectives, dtype=float)
-            self.objectives = obj if self.objectives is None else np.concatenate([self.objectives, obj])
+        if outcome.objectives is not None or self.objectives is not None:
+            # Keep objectives row-aligned with X even if only some batches carry them (NaN rows elsewhere).
+            k = (np.asarray(outcome.objectives).reshape(len(genomes), -1).shape[1] if outcome.objectives is not None
+                 else self.objectives.shape[1])
+            obj = (np.full((len(genomes), k), np.nan) if outcome.objectives is None
+                   else np.asarray(outcome.objectives, dtype=float).reshape(len(genomes), k))
+            before = len(self.X) - len(genomes)
+            prev = self.objectives if self.objectives is not None else np.full((before, k), np.nan)
+            self.objectives = np.concatenate([prev, obj])
 
     def is_told(self, genomes: np.ndarray) -> np.ndarray:
         """``(m,)`` bool: which rows of ``genomes`` were already told."""
@@ -210,7 +216,7 @@ class SearchResult:
         """Indices of the non-dominated feasible points over ``objectives`` (minimisation), best value first."""
         if self.objectives is None:
             return np.array([] if self.best_genome is None else [int(np.argmin(self.y))], dtype=int)
-        ok = np.flatnonzero(np.isfinite(self.y))
+        ok = np.flatnonzero(np.isfinite(self.y) & np.isfinite(self.objectives).all(axis=1))
         front = ok[pareto_front(self.objectives[ok])]
         front = front[np.argsort(self.y[front], kind="stable")]
         return front[:max_points] if max_points else front
