@@ -88,7 +88,9 @@ class BayesianOptimization(Strategy):
         if acquisition not in acq.ACQUISITIONS:
             raise CodesignError(f"unknown acquisition {acquisition!r}; choose one of {', '.join(acq.ACQUISITIONS)}")
         if feasibility not in CLASSIFIERS:
-            raise CodesignError(f"unknown feasibility classifier {feasibility!r}; choose one of {', '.join(CLASSIFIERS)}")
+            raise CodesignError(
+                f"unknown feasibility classifier {feasibility!r}; choose one of {', '.join(CLASSIFIERS)}"
+            )
         if batch not in ("believer", "topk"):
             raise CodesignError(f"unknown batch mode {batch!r}; choose believer or topk")
         self.n_initial = n_initial
