@@ -1,0 +1,68 @@
+"""What a co-design run writes: summaries with EDP without DRAM, vta_config.json only when it fits, the report."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import math
+
+import pytest
+
+from tvm_codesign.codesign import InnerSettings, evaluate_hardware
+from tvm_codesign.cost import evaluate
+from tvm_codesign.hardware import SystemParams, preset
+from tvm_codesign.outputs import chosen_layers, summarise, vta_config_if_fits, write_report
+from tvm_codesign.workload import Workload
+
+LAYERS = [Workload("fc1", "dense", C=256, K=128, count=2), Workload("fc2", "dense", C=128, K=16)]
+SETTINGS = InnerSettings(strategy="random", budget=400, seed=0)
+
+
+@pytest.fixture(scope="module")
+def evaluations():
+    with cf.ThreadPoolExecutor(2) as ex:
+        vta = evaluate_hardware(preset("vta", SystemParams(precision="int8")), LAYERS, SETTINGS, ex).to_json()
+        eyeriss = evaluate_hardware(preset("eyeriss"), LAYERS, SETTINGS, ex).to_json()
+    return vta, eyeriss
+
+
+def test_summary_totals_and_edp_without_dram(evaluations):
+    _, ev = evaluations
+    s = summarise(ev)
+    assert s["feasible"] and s["edp"] == pytest.approx(s["energy_pj"] * s["cycles"])
+    # Independent recomputation: Σ count × layer energy / cycles of the chosen mappings.
+    hw = preset("eyeriss")
+    energy = cycles = dram = 0.0
+    for w, m, _ in chosen_layers(ev):
+        row = evaluate(w, hw, [m]).row(0)
+        energy += w.count * row.energy_pj
+        cycles += w.count * row.cycles
+        dram += w.count * row.energy_breakdown["DRAM"]
+    assert (s["energy_pj"], s["cycles"]) == pytest.approx((energy, cycles))
+    assert s["edp_without_dram"] == pytest.approx((energy - dram) * cycles)
+    assert 0 < s["edp_without_dram"] < s["edp"]
+
+
+def test_vta_config_only_when_hardware_and_mappings_fit(evaluations):
+    vta, eyeriss = evaluations
+    cfg, why = vta_config_if_fits(vta)
+    spatial = {l["dim"] for _, m, _ in chosen_layers(vta) for l in m.to_json()["loops"] if l["kind"] != "temporal"}
+    if spatial <= {"N", "C", "K"}:
+        assert cfg is not None and cfg["LOG_BLOCK"] == 4 and cfg["LOG_INP_WIDTH"] == 3
+    else:
+        assert cfg is None and "VTA only N, C, K" in why
+    cfg, why = vta_config_if_fits(eyeriss)
+    assert cfg is None and "register files" in why
+
+
+def test_report_and_plots_are_written(evaluations, tmp_path):
+    vta, eyeriss = evaluations
+    design = summarise(eyeriss)
+    trials = [dict(eyeriss, value=math.log(eyeriss["edp"]) if eyeriss["feasible"] else None, failed=False)]
+    write_report(tmp_path, "toy", design, {"vta": summarise(vta)}, trials, {"seed": 0})
+    text = (tmp_path / "report.md").read_text()
+    assert "| codesign |" in text and "| vta |" in text and "## Layers" in text
+    for png in ("convergence.png", "edp_vs_area.png"):
+        assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["convergence.png", "edp_vs_area.png", "report.md"]
+    json.dumps(design)  # JSON-ready
