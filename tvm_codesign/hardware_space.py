@@ -460,7 +460,10 @@ class HardwareSpace:
 
     @property
     def acceptance_rate(self) -> float:
-        """Fraction of uniformly drawn genomes that met the known constraints so far (NaN before any draw)."""
+        """Fraction of uniformly drawn genomes that met the known constraints so far (NaN before any draw); for a
+        small space, which samples from its listing, the exact in-budget fraction of its box."""
+        if self.box_size() <= SMALL_SPACE:
+            return self.size() / self.box_size()
         return self.accepted / self.drawn if self.drawn else float("nan")
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -480,7 +483,9 @@ class HardwareSpace:
             return pts[rng.integers(0, len(pts), n)]
         got: list[np.ndarray] = []
         have, drawn = 0, 0
-        rate = max(self.acceptance_rate, 0.01) if self.drawn else 0.05
+        # Batch sizes follow a fixed-seed prior and this call's own draws only, never earlier calls: the same
+        # rng state gives the same genomes whatever the space was asked before (resumed runs replay exactly).
+        rate = self._prior_rate()
         while have < n and drawn < 50 * n:
             m = int(min(max(1.2 * (n - have) / rate, 256), 50 * n - drawn, 2_000_000))
             g = rng.integers(0, self._radix, size=(m, self.genome_size))
@@ -490,11 +495,18 @@ class HardwareSpace:
             drawn += m
             got.append(g[ok])
             have += int(ok.sum())
-            rate = max(self.acceptance_rate, 1.0 / max(self.drawn, 1))
+            rate = max(have / drawn, 1.0 / drawn)
         out = np.concatenate(got)[:n]
         if len(out) < n:
             out = np.concatenate([out, self._constructive(n - len(out), rng)])
         return out
+
+    def _prior_rate(self) -> float:
+        """Acceptance of a fixed-seed probe of 4096 uniform genomes (at least 1/4096)."""
+        if not hasattr(self, "_prior"):
+            probe = np.random.default_rng(12345).integers(0, self._radix, size=(4096, self.genome_size))
+            self._prior = max(float(self._fits(probe).mean()), 1.0 / 4096)
+        return self._prior
 
     def _constructive(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``<= n`` in-budget genomes built knob by knob (see :meth:`sample`)."""
