@@ -31,7 +31,7 @@ def exact_area(space: HardwareSpace, genomes: np.ndarray) -> np.ndarray:
     return np.array([area(space.decode(g)).total_mm2 for g in genomes])
 
 
-@pytest.fixture(params=["eyeriss", "vta"])
+@pytest.fixture(params=["eyeriss", "vta", "per_operand"])
 def template(request) -> str:
     return request.param
 
@@ -102,8 +102,10 @@ def test_encode_shape_and_range(template):
     np.testing.assert_array_equal(s.encode(lo[None])[0], 0.0)
     np.testing.assert_array_equal(s.encode(hi[None])[0], 1.0)
     # log2 scale: doubling a power-of-two knob moves its feature by a constant amount
-    j = 1 if template == "vta" else 3  # inp_kib / gb_bandwidth: powers of two
-    steps = np.diff(s.encode(np.tile(lo, (hi[j] + 1, 1)) + np.eye(s.genome_size, dtype=int)[j] * np.arange(hi[j] + 1)[:, None])[:, j])
+    j = {"vta": 1, "eyeriss": 3, "per_operand": 5}[template]  # inp_kib / gb_bandwidth / inp_bandwidth: powers of 2
+    walk = np.tile(lo, (hi[j] + 1, 1))
+    walk[:, j] = np.arange(hi[j] + 1)
+    steps = np.diff(s.encode(walk)[:, j])
     np.testing.assert_allclose(steps, steps[0])
 
 
@@ -151,7 +153,7 @@ def test_genome_of_inverts_decode(template):
 def test_genome_of_refuses_what_is_not_in_the_space():
     eye = HardwareSpace("eyeriss", SystemParams(), 100.0)
     vta = HardwareSpace("vta", SystemParams(), 100.0)
-    with pytest.raises(CodesignError, match="one global buffer"):
+    with pytest.raises(CodesignError, match="one buffer 'global' holding I and O"):
         eye.genome_of(preset("vta"))
     with pytest.raises(CodesignError, match="register files"):
         vta.genome_of(preset("eyeriss"))
@@ -188,6 +190,31 @@ def test_preset_genomes(system):
     assert HardwareSpace("eyeriss", system, below).preset_genomes().shape == (0, 7)
 
 
+def test_per_operand_holds_vta_and_bypass():
+    """per_operand: the VTA preset is a genome; absent buffers bypass; a dead bandwidth gene must be 0."""
+    for system in SYSTEMS:
+        s = HardwareSpace("per_operand", system, "vta")
+        g = s.preset_genomes()
+        assert g.shape == (1, 11)
+        assert s.decode(g[0]).config_hash() == preset("vta", system).config_hash()
+        with pytest.raises(CodesignError, match="one buffer per operand"):
+            s.genome_of(preset("eyeriss", system))
+    s = HardwareSpace("per_operand", SystemParams(), "eyeriss")
+    hw = HardwareConfig("wbypass", 12, 14, (Buffer("input", 64 * 1024, ("I",), 32.0),
+                                             Buffer("accumulator", 32 * 1024, ("O",), 64.0)), 12, 224, 24)
+    g = s.genome_of(hw)
+    assert g[3] == 0 and g[6] == 0  # no weight buffer, its bandwidth gene at 0
+    assert s.decode(g).buffer_for("W") is None and s.valid(g[None])[0]
+    dead = g.copy()
+    dead[6] = 2
+    assert not s.valid(dead[None])[0]
+    sampled = s.sample(3000, np.random.default_rng(0))
+    for _, i, j in ((0, 2, 5), (0, 3, 6), (0, 4, 7)):
+        assert (sampled[sampled[:, i] == 0, j] == 0).all()
+    nb = s.neighbors(np.repeat(g[None], 300, axis=0), np.random.default_rng(1))
+    assert s.valid(nb).all() and ((nb != g).sum(axis=1) == 1).all()
+
+
 def test_system_params_are_not_knobs(template):
     system = SystemParams(precision="int8", dram_bandwidth=16.0, clock_mhz=500.0)
     s = HardwareSpace(template, system, 2.0)
@@ -208,11 +235,12 @@ def test_sample_is_deterministic_per_seed(template):
     assert not np.array_equal(a.sample(500, np.random.default_rng(10)), a.sample(500, np.random.default_rng(11)))
 
 
-def test_tight_budget_fills_constructively():
+@pytest.mark.parametrize("name", ["eyeriss", "per_operand"])
+def test_tight_budget_fills_constructively(name):
     """At a budget barely above the smallest config, rejection finds almost nothing; the fill still fits."""
-    s = HardwareSpace("eyeriss", SystemParams(), 100.0)
+    s = HardwareSpace(name, SystemParams(), 100.0)
     smallest = s.min_area()[0]
-    tight = HardwareSpace("eyeriss", SystemParams(), smallest * 1.3)
+    tight = HardwareSpace(name, SystemParams(), smallest * 1.3)
     g = tight.sample(300, np.random.default_rng(11))
     assert len(g) == 300
     assert tight.acceptance_rate < 1e-3
@@ -255,6 +283,29 @@ def test_size_vta_brute_force():
             continue
         count += area(hw).total_mm2 <= s.area_budget_mm2
     assert s.size() == count > 0
+
+
+def test_size_per_operand_brute_force():
+    """Count distinct configs (absent buffers have no bandwidth), so dead genes must not be counted twice."""
+    system = SystemParams()
+    tiny = dict(pe_rows=[4], pe_cols=(2, 4), inp_kib=[0, 16], wgt_kib=[0, 64], acc_kib=[0, 8],
+                inp_bandwidth=(8, 16), wgt_bandwidth=(8, 16), acc_bandwidth=[32], rf_input_words=[0, 12],
+                rf_weight_words=[0], rf_output_words=[0, 24])
+    s = HardwareSpace("per_operand", system, 0.12, **tiny)
+    configs = set()
+    k = {kn.name: kn.values for kn in s.knobs}
+    for c, i, w, a, bi, bw, i_rf, o_rf in itertools.product(k["pe_cols"], k["inp_kib"], k["wgt_kib"], k["acc_kib"],
+                                                           k["inp_bandwidth"], k["wgt_bandwidth"],
+                                                           k["rf_input_words"], k["rf_output_words"]):
+        bufs = tuple(Buffer(n, kib * 1024, (op,), float(b)) for n, op, kib, b in
+                     (("input", "I", i, bi), ("weight", "W", w, bw), ("accumulator", "O", a, 32)) if kib)
+        hw = HardwareConfig("t", 4, c, bufs, i_rf, 0, o_rf, system)
+        if area(hw).total_mm2 <= 0.12:
+            configs.add(hw.config_hash())
+    assert 0 < len(configs) < s.box_size()
+    assert s.size() == len(configs)
+    listed = np.concatenate(list(s.enumerate(10_000)))
+    assert len({s.decode(g).config_hash() for g in listed}) == len(listed) == len(configs)
 
 
 def test_enumerate_refuses_a_large_space():

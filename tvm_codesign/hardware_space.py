@@ -23,6 +23,17 @@ Timeloop's example)::
     2 wgt_kib          same (LOG_WGT_BUFF_SIZE)
     3 acc_kib          same (LOG_ACC_BUFF_SIZE)
 
+``"per_operand"`` (genome_size 11): one buffer per operand, each optional, with its own bandwidth, plus RFs and a
+free (non-square) array; it holds the VTA preset, Eyeriss-like weight bypass (``wgt_kib`` 0), and everything
+between::
+
+    0 pe_rows, 1 pe_cols                      as eyeriss
+    2 inp_kib, 3 wgt_kib, 4 acc_kib           0 (absent: the operand bypasses) and 1..1024 KiB, <= 5 significant bits
+    5 inp_bandwidth, 6 wgt_bandwidth,         8..512 B/cycle, powers of two; a dead gene (must be 0) when its
+      7 acc_bandwidth                         buffer is absent, so each config has one genome
+    8 rf_input_words, 9 rf_weight_words,      as eyeriss
+      10 rf_output_words
+
 VTA's sizes and BLOCK are powers of two because its configuration stores their base-2 logarithms
 (apache/tvm-vta ``config/vta_config.json``: ``LOG_BLOCK``, ``LOG_*_BUFF_SIZE``) and its hardware derives index
 widths from them; each buffer delivers one entry per cycle (Moreau et al., IEEE Micro 2019), so bandwidth is
@@ -130,7 +141,25 @@ _VTA_SPECS = (
     _Spec("wgt_kib", "pow2", (1, 2048), "KiB", pow2_required=True, why="LOG_WGT_BUFF_SIZE; default 256 KiB"),
     _Spec("acc_kib", "pow2", (1, 2048), "KiB", pow2_required=True, why="LOG_ACC_BUFF_SIZE; default 128 KiB"),
 )
-TEMPLATES: dict[str, tuple[_Spec, ...]] = {"eyeriss": _EYERISS_SPECS, "vta": _VTA_SPECS}
+_RF_SPECS = _EYERISS_SPECS[4:]
+_PER_OPERAND_SPECS = (
+    *_EYERISS_SPECS[:2],
+    _Spec("inp_kib", "sig5", (0, 1024), "KiB", zero_ok=True, why="0 = inputs bypass; VTA 32 KiB"),
+    _Spec("wgt_kib", "sig5", (0, 1024), "KiB", zero_ok=True, why="0 = weights bypass (Eyeriss); VTA 256 KiB"),
+    _Spec("acc_kib", "sig5", (0, 1024), "KiB", zero_ok=True, why="0 = partial sums bypass; VTA 128 KiB"),
+    # VTA's weight buffer at int16 delivers 16 x 16 x 2 = 512 B/cycle: one octave beyond the CACTI fit's 32 banks.
+    _Spec("inp_bandwidth", "pow2", (8, 512), "B/cycle", why="VTA int8 16, int16 32"),
+    _Spec("wgt_bandwidth", "pow2", (8, 512), "B/cycle", why="VTA int8 256, int16 512"),
+    _Spec("acc_bandwidth", "pow2", (8, 512), "B/cycle", why="VTA 128 (one 16 x 32-bit read + write)"),
+    *_RF_SPECS,
+)
+TEMPLATES: dict[str, tuple[_Spec, ...]] = {
+    "eyeriss": _EYERISS_SPECS,
+    "vta": _VTA_SPECS,
+    "per_operand": _PER_OPERAND_SPECS,
+}
+#: per_operand: (operand, buffer name as in the vta preset, size gene, bandwidth gene).
+_PER_OPERAND_BUFFERS = (("I", "input", 2, 5), ("W", "weight", 3, 6), ("O", "accumulator", 4, 7))
 
 
 def _make_knob(spec: _Spec, override: Any, template: str) -> Knob:
@@ -271,6 +300,15 @@ class HardwareSpace:
             self._gb_um2 = np.array(
                 [[tech.sram_area_um2(int(c) * KIB, float(b)) for b in v[3]] for c in v[2]]
             )
+        elif self.template == "per_operand":
+            self._rf_um2 = [
+                np.array([tech.rf_area_um2(int(w), bits) for w in v[i]])
+                for i, bits in ((8, wb), (9, wb), (10, ab))
+            ]
+            self._buf_um2 = {  # (size, bandwidth) -> µm²; size 0 = no buffer = no area
+                op: np.array([[tech.sram_area_um2(int(c) * KIB, float(b)) if c else 0.0 for b in v[j]] for c in v[i]])
+                for op, _, i, j in _PER_OPERAND_BUFFERS
+            }
         else:
             blocks = v[0]
             # VTA's fixed bandwidths (one entry per cycle, acc read + write) and entry sizes, per block.
@@ -282,7 +320,7 @@ class HardwareSpace:
             }
 
     def _npe(self, g: np.ndarray) -> np.ndarray:
-        if self.template == "eyeriss":
+        if self.template != "vta":
             return self._values[0][g[:, 0]] * self._values[1][g[:, 1]]
         return self._values[0][g[:, 0]] ** 2
 
@@ -293,13 +331,22 @@ class HardwareSpace:
         if self.template == "eyeriss":
             per_pe = self._per_pe_um2 + self._rf_um2[0][g[:, 4]] + self._rf_um2[1][g[:, 5]] + self._rf_um2[2][g[:, 6]]
             buf = self._gb_um2[g[:, 2], g[:, 3]]
+        elif self.template == "per_operand":
+            per_pe = self._per_pe_um2 + self._rf_um2[0][g[:, 8]] + self._rf_um2[1][g[:, 9]] + self._rf_um2[2][g[:, 10]]
+            buf = sum(self._buf_um2[op][g[:, i], g[:, j]] for op, _, i, j in _PER_OPERAND_BUFFERS)
         else:
             per_pe = self._per_pe_um2
             buf = sum(self._buf_um2[op][g[:, 0], g[:, i]] for op, i in (("I", 1), ("W", 2), ("O", 3)))
         return (npe * per_pe + buf) * _UM2
 
     def _structural_ok(self, g: np.ndarray) -> np.ndarray:
-        """Constraints other than area: every VTA buffer holds at least one entry."""
+        """Constraints other than area: every VTA buffer holds at least one entry; a per_operand buffer of size 0
+        has its bandwidth gene at 0 (the gene is dead then: one genome per config)."""
+        if self.template == "per_operand":
+            ok = np.ones(len(g), dtype=bool)
+            for _, _, i, j in _PER_OPERAND_BUFFERS:
+                ok &= (self._values[i][g[:, i]] > 0) | (g[:, j] == 0)
+            return ok
         if self.template != "vta":
             return np.ones(len(g), dtype=bool)
         ok = np.ones(len(g), dtype=bool)
@@ -356,6 +403,21 @@ class HardwareSpace:
                 rf_output_words=v["rf_output_words"],
                 system=self.system,
             )
+        if self.template == "per_operand":
+            return HardwareConfig(
+                name=name,
+                pe_rows=v["pe_rows"],
+                pe_cols=v["pe_cols"],
+                buffers=tuple(
+                    Buffer(bname, v[self.knobs[i].name] * KIB, (op,), float(v[self.knobs[j].name]))
+                    for op, bname, i, j in _PER_OPERAND_BUFFERS
+                    if v[self.knobs[i].name]
+                ),
+                rf_input_words=v["rf_input_words"],
+                rf_weight_words=v["rf_weight_words"],
+                rf_output_words=v["rf_output_words"],
+                system=self.system,
+            )
         b = v["block"]
         bufs = _vta_buffers(b, self.system, v["inp_kib"] * KIB, v["wgt_kib"] * KIB, v["acc_kib"] * KIB)
         return HardwareConfig(name=name, pe_rows=b, pe_cols=b, buffers=bufs, system=self.system)
@@ -372,11 +434,30 @@ class HardwareSpace:
             raise CodesignError(f"{why} its system parameters differ from the run's")
         if self.template == "eyeriss":
             b = hw.buffer_for("I")
-            if len(hw.buffers) != 1 or b is None or b.operands != ("I", "O"):
-                raise CodesignError(f"{why} the template has one global buffer holding I and O (W bypasses it)")
+            if len(hw.buffers) != 1 or b is None or b.operands != ("I", "O") or b.name != "global":
+                raise CodesignError(f"{why} the template has one buffer 'global' holding I and O (W bypasses it)")
             if b.capacity % KIB or not float(b.bandwidth).is_integer():
                 raise CodesignError(f"{why} buffer size {b.capacity} B or bandwidth {b.bandwidth:g} is off the grid")
             vals = [hw.pe_rows, hw.pe_cols, b.capacity // KIB, int(b.bandwidth), *(hw.rf_words(o) for o in "IWO")]
+        elif self.template == "per_operand":
+            sizes, bws = [], []
+            for op, bname, i, j in _PER_OPERAND_BUFFERS:
+                b = hw.buffer_for(op)
+                if b is None:
+                    sizes.append(0)
+                    bws.append(self.knobs[j].values[0])  # dead gene: canonical index 0
+                    continue
+                if b.operands != (op,) or b.name != bname:
+                    raise CodesignError(
+                        f"{why} the template has one buffer per operand, named input/weight/accumulator"
+                    )
+                if b.capacity % KIB or not float(b.bandwidth).is_integer():
+                    raise CodesignError(
+                        f"{why} buffer size {b.capacity} B or bandwidth {b.bandwidth:g} is off the grid"
+                    )
+                sizes.append(b.capacity // KIB)
+                bws.append(int(b.bandwidth))
+            vals = [hw.pe_rows, hw.pe_cols, *sizes, *bws, *(hw.rf_words(o) for o in "IWO")]
         else:
             try:
                 cfg = to_vta_config(hw)
@@ -391,10 +472,13 @@ class HardwareSpace:
         for knob, value in zip(self.knobs, vals):
             i = knob.index(value)
             if i is None:
-                raise CodesignError(f"{why} {knob.name} = {value} is not on its grid ({knob.values[0]}..{knob.values[-1]})")
+                raise CodesignError(
+                    f"{why} {knob.name} = {value} is not on its grid ({knob.values[0]}..{knob.values[-1]})"
+                )
             genome.append(i)
         g = np.array(genome, dtype=np.int64)
-        assert self._config(g).config_hash() == hw.config_hash(), "genome_of must invert decode"
+        if self._config(g).config_hash() != hw.config_hash():
+            raise CodesignError(f"{why} it differs from the config of its nearest genome (buffer names or order?)")
         return g
 
     def preset_genomes(self) -> np.ndarray:
@@ -513,7 +597,10 @@ class HardwareSpace:
         g = np.zeros((n, self.genome_size), dtype=np.int64)
         alive = self._fits(g)  # the all-smallest genome: if it does not fit, nothing does
         g = g[alive]
-        for k in rng.permutation(self.genome_size):
+        order = rng.permutation(self.genome_size)
+        if self.template == "per_operand":
+            order = np.concatenate([order[~np.isin(order, (5, 6, 7))], order[np.isin(order, (5, 6, 7))]])
+        for k in order:
             if not len(g):
                 break
             L = int(self._radix[k])
@@ -523,6 +610,8 @@ class HardwareSpace:
             # Uniform among the fitting values of knob k: the argmax of random keys over the fitting ones.
             keys = np.where(ok, rng.random(ok.shape), -1.0)
             g[:, k] = keys.argmax(axis=1)
+        # (per_operand: sizes are placed before bandwidths, see the order above, so a bandwidth is not pinned to 0
+        # only because its buffer had not been sized yet.)
         return g
 
     def encode(self, genomes: np.ndarray) -> np.ndarray:
