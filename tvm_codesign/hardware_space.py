@@ -43,10 +43,10 @@ hold at least one entry.
 The organisation is the template argument rather than a categorical gene: a "buffer size" gene would mean the
 shared GB in one category and the input buffer in the other, and the other category's genes would be dead
 (many genomes, one config), which misleads the surrogate. One run searches one template; compare templates by
-running both at the same budget.
+running each at the same budget.
 
-Known constraints: ``area(decode(g)).total_mm2 <= area_budget_mm2`` and, for ``vta``, one entry per buffer.
-Area is monotone in every knob (larger grid index, larger area), which the sampler's constructive fallback and
+Known constraints: ``area(decode(g)).total_mm2 <= area_budget_mm2``; for ``vta``, one entry per buffer; for
+``per_operand``, dead bandwidth genes at 0. Area never decreases when a gene grows, which the sampler's constructive fallback and
 ``min_area`` rely on. Precision, DRAM and clock come from ``system`` and are the same in every decoded config.
 """
 
@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
