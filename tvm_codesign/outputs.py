@@ -112,8 +112,9 @@ def write_report(
         for name in ("eyeriss_rs", "eyeriss", "vta"):
             b = baselines.get(name, {})
             if b.get("feasible"):
-                lines.append("")
-                lines.append(f"- vs `{name}`: EDP {100 * (1 - design['edp'] / b['edp']):+.1f} % lower ({b['edp'] / design['edp']:.2f}×)")
+                gain = 100 * (1 - design["edp"] / b["edp"])
+                word = "lower" if gain >= 0 else "higher"
+                lines.append(f"- vs `{name}`: EDP {abs(gain):.1f} % {word} ({b['edp'] / design['edp']:.2f}×)")
         hw = HardwareConfig.from_json(design["hardware"])
         lines += ["", "## Hardware", "", f"`{hw.summary()}`" if hasattr(hw, "summary") else f"`{hw.name}`", ""]
         lines += ["| component | area (mm²) |", "| --- | --- |"]

@@ -16,7 +16,7 @@ from typing import Sequence
 from ..errors import CodesignError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS: tuple[str, ...] = ("workloads", "zoo", "evaluate", "search_mapping", "compile", "run")
+SUBCOMMANDS: tuple[str, ...] = ("workloads", "zoo", "evaluate", "search_mapping", "codesign", "compile", "run")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -94,6 +94,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.budget_hw < 1 or args.budget_sw < 1:
         raise CodesignError("--budget-hw and --budget-sw must be at least 1")
+    if args.executor is not None and not args.executor.startswith("dask://"):
+        raise CodesignError(f"--executor must look like dask://HOST:PORT, got {args.executor!r}")
+    if args.jobs < 1:
+        raise CodesignError("--jobs must be at least 1")
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise CodesignError(f"output {out} exists and is not a folder")
