@@ -64,3 +64,25 @@ def test_bad_input_is_one_line_and_writes_nothing(argv, fragment, tmp_path, caps
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("tvm-codesign: error: ") and fragment in err[0], err
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_compile_with_codesign_writes_the_library_and_the_codesign_beside_it(tmp_path):
+    lib = tmp_path / "mlp.so"
+    argv = ["compile", "mlp", "-o", str(lib), "--codesign", "--budget-hw", "2", "--budget-sw", "200",
+            "--strategy", "random", "--jobs", "1", "--no-baselines"]
+    assert main(argv) == 0
+    assert lib.is_file() and (tmp_path / "mlp.codesign" / "result.json").is_file()
+    assert HardwareConfig.load(tmp_path / "mlp.hardware.json") == HardwareConfig.load(tmp_path / "mlp.codesign" / "hardware.json")
+    (name, shape), = input_shapes("mlp").items()
+    x = np.random.default_rng(4).standard_normal(shape).astype("float32")
+    np.savez(tmp_path / "in.npz", **{name: x})
+    assert main(["run", str(lib), "--inputs", str(tmp_path / "in.npz"), "-o", str(tmp_path / "out.npz")]) == 0
+    want = ort.InferenceSession(str(zoo_path("mlp"))).run(None, {name: x})[0]
+    np.testing.assert_allclose(np.load(tmp_path / "out.npz")["output_0"], want, rtol=1e-4, atol=1e-5)
+
+
+def test_impossible_area_budget_with_codesign_is_one_line_and_writes_nothing(tmp_path, capsys):
+    assert main(["compile", "mlp", "-o", str(tmp_path / "m.so"), "--codesign", "--area-budget", "0.0001"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "below the smallest" in err[0]
+    assert list(tmp_path.iterdir()) == []

@@ -84,3 +84,28 @@ def test_bad_result_folder_is_a_one_line_error(tmp_path):
         ApplyCoDesign(tmp_path / "missing")
     with pytest.raises(CodesignError, match="no hardware.json"):
         ApplyCoDesign(tmp_path)
+
+
+def test_codesign_pass_in_a_sequential_and_apply_of_its_result_agree(tmp_path):
+    from tvm_codesign.flow import CoDesignOptions
+    from tvm_codesign.transform import CoDesign
+
+    options = CoDesignOptions(budget_hw=2, budget_sw=200, strategy="random", jobs=1, baselines=False, progress=False)
+    fuse = [
+        relax.transform.LegalizeOps(),
+        relax.transform.AnnotateTIROpPattern(),
+        relax.transform.FoldConstant(),
+        relax.transform.FuseOps(),
+        relax.transform.FuseTIR(),
+    ]
+    searched = tvm.transform.Sequential([*fuse, CoDesign(tmp_path / "run", options, label="mlp")])(load_model("mlp"))
+    assert (tmp_path / "run" / HARDWARE_FILE).is_file()
+    applied = tvm.transform.Sequential([*fuse, ApplyCoDesign(tmp_path / "run")])(load_model("mlp"))
+    tvm.ir.assert_structural_equal(searched, applied)
+    hw = json.loads(str(searched.attrs[HARDWARE_ATTR]))
+    vm = relax.VirtualMachine(tvm.compile(searched, target="llvm"), tvm.cpu())
+    (name, shape), = input_shapes("mlp").items()
+    x = np.random.default_rng(0).standard_normal(shape).astype("float32")
+    want = ort.InferenceSession(str(zoo_path("mlp"))).run(None, {name: x})[0]
+    np.testing.assert_allclose(vm["main"](tvm.runtime.tensor(x)).numpy(), want, rtol=1e-4, atol=1e-5)
+    assert hw["system"]["precision"] == "int16"

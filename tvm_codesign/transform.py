@@ -1,5 +1,9 @@
 """Relax module passes that bring co-designed schedules into a TVM compilation pipeline.
 
+``CoDesign(result_dir, options)`` stands after ``LegalizeOps``, ``FuseOps`` and ``FuseTIR``: it extracts the
+workloads, runs the co-design into ``result_dir`` (or, when ``result_dir`` already holds a finished result and
+``options.resume`` is set, continues or reuses it), then applies the schedules exactly as ``ApplyCoDesign`` does.
+
 ``ApplyCoDesign(result_dir)`` applies a saved co-design result: it stands after ``LegalizeOps``, ``FuseOps`` and
 ``FuseTIR`` (or lowers the module itself when it finds no PrimFuncs), applies the per-layer schedules of
 ``result_dir/database`` with stock ``relax.transform.MetaScheduleApplyDatabase`` and records the hardware config
@@ -90,3 +94,47 @@ def _pass_class():
 def ApplyCoDesign(result_dir: str | Path) -> Any:  # noqa: N802 - named like TVM's pass constructors
     """The :class:`ApplyCoDesign` module pass for a saved result folder."""
     return _pass_class()(result_dir)
+
+
+def _codesign_pass_class():
+    import tvm
+
+    @tvm.transform.module_pass(opt_level=0, name="CoDesign")
+    class CoDesign:
+        """Co-design the accelerator and the mappings of the module, then apply the schedules.
+
+        Parameters
+        ----------
+        result_dir
+            Where the co-design writes its outputs (see :mod:`tvm_codesign.outputs`).
+        options
+            :class:`tvm_codesign.flow.CoDesignOptions` (budgets, area budget, precision, strategy, seed, ...).
+        label
+            The model's name in the reports.
+        """
+
+        def __init__(self, result_dir: str | Path, options: Any = None, label: str = "model") -> None:
+            from .flow import CoDesignOptions, validate
+
+            self.result_dir = Path(result_dir)
+            self.options = options or CoDesignOptions()
+            self.label = label
+            self.prepared = validate(self.options, self.result_dir)  # bad requests fail at construction
+
+        def transform_module(self, mod: Any, ctx: Any) -> Any:
+            from .extract import extract_workloads, lower_to_tir
+            from .flow import codesign_to_folder
+
+            if not _has_prim_funcs(mod):
+                mod = lower_to_tir(mod)
+            workloads = list(extract_workloads(mod, lowered=True).workloads)
+            codesign_to_folder(self.prepared, mod, workloads, self.label, self.result_dir)
+            hw, database = load_result(self.result_dir)
+            return apply_database(mod, hw, database)
+
+    return CoDesign
+
+
+def CoDesign(result_dir: str | Path, options: Any = None, label: str = "model") -> Any:  # noqa: N802
+    """The :class:`CoDesign` module pass: co-design into ``result_dir``, then apply the schedules."""
+    return _codesign_pass_class()(result_dir, options, label)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import tempfile
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 from ..errors import CodesignError
 from ..files import atomic_output
+from .codesign import add_codesign_options, options_from
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -27,12 +29,11 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--target", default=None, help="llvm target as JSON or 'llvm' (the codesign key is added)")
     p.add_argument("--input-shapes", default=None, help="fix dynamic dims, tvmc syntax: 'name:[1,3,224,224]'")
     p.add_argument("--tuning-records", default=None, metavar="DB", help="a result folder or schedule database")
-    p.add_argument("--hw-preset", default="eyeriss", help="eyeriss | vta | hardware.json (default: eyeriss)")
-    p.add_argument("--precision", default="int16", choices=("int8", "int16"), help="operand precision")
-    p.add_argument("--budget-sw", type=int, default=2000, help="cost-model evaluations per layer's mapping search")
-    p.add_argument("--strategy", default="random", help="mapping search strategy (default: random)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--codesign", action="store_true", help="co-design the hardware too (not available yet)")
+    p.add_argument(
+        "--hw-preset", default=None, help="eyeriss | vta | hardware.json (default eyeriss; with --codesign: the area budget)"
+    )
+    p.add_argument("--codesign", action="store_true", help="co-design the hardware and the mappings first")
+    add_codesign_options(p)
     p.set_defaults(func=run)
     return p
 
@@ -59,39 +60,56 @@ def _database_dir(spec: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..hardware import PRECISIONS, SystemParams, load_hardware
+    from ..hardware import SystemParams, load_hardware
 
     if args.codesign and args.tuning_records:
         raise CodesignError("--codesign and --tuning-records exclude each other")
-    if args.codesign:
-        raise CodesignError("--codesign is not available yet (hardware co-design lands with issue 5)")
-    if args.precision not in PRECISIONS:  # argparse checks too; kept for programmatic callers
-        raise CodesignError(f"unknown precision {args.precision!r}")
     output = Path(args.output)
     _check_output(output)
-    hw = load_hardware(args.hw_preset, SystemParams(precision=args.precision))
-    database = _database_dir(args.tuning_records) if args.tuning_records else None
+    system = SystemParams(precision=args.precision)
+    result_dir = output.parent / f"{output.stem}.codesign"
+    if args.codesign:
+        from ..flow import validate
+
+        options = options_from(args)
+        if args.hw_preset is not None:  # with --codesign a preset is the area reference (its warm start is built in)
+            from ..hardware import area
+
+            options = dataclasses.replace(options, area_budget=area(load_hardware(args.hw_preset, system)).total_mm2)
+        prepared = validate(options, result_dir)
+        hw = None
+        database = None
+    else:
+        hw = load_hardware(args.hw_preset or "eyeriss", system)
+        database = _database_dir(args.tuning_records) if args.tuning_records else None
 
     import tvm
 
     from ..extract import extract_workloads, lower_to_tir
     from ..frontend import load_model
     from ..target import codesign_target
-    from ..transform import apply_database
+    from ..transform import apply_database, load_result
 
-    target = codesign_target(hw, args.target)
     lowered = lower_to_tir(load_model(args.model, args.input_shapes))
+    workloads = extract_workloads(lowered, lowered=True).workloads
     with tempfile.TemporaryDirectory(prefix="tvm-codesign-") as work:
-        if database is None:
+        if args.codesign:
+            from ..flow import codesign_to_folder
+
+            codesign_to_folder(prepared, lowered, workloads, args.model, result_dir)
+            hw, database = load_result(result_dir)
+        elif database is None:
             database = Path(work) / "database"
-            _search_schedules(lowered, extract_workloads(lowered, lowered=True).workloads, hw, args, database)
+            _search_schedules(lowered, workloads, hw, args, database)
+        target = codesign_target(hw, args.target)
         mod = apply_database(lowered, hw, database)
         executable = tvm.compile(mod, target=target)
         with atomic_output(output, suffix=output.suffix or ".so") as tmp:
             executable.export_library(str(tmp))
     hw_path = output.with_suffix(".hardware.json")
     hw.save(hw_path)
-    print(f"wrote {output} (target {target.attrs['model']}) and {hw_path}")
+    extra = f" and the co-design in {result_dir}/" if args.codesign else ""
+    print(f"wrote {output} (target {target.attrs['model']}), {hw_path}{extra}")
     return 0
 
 
@@ -105,7 +123,7 @@ def _search_schedules(lowered: Any, workloads: Any, hw: Any, args: argparse.Name
     layers = []
     for i, w in enumerate(workloads, 1):
         result = search_mapping(
-            w, hw, strategy=args.strategy, budget=args.budget_sw, seed=args.seed, schedulable_only=True
+            w, hw, strategy=args.inner_strategy, budget=args.budget_sw, seed=args.seed, schedulable_only=True
         )
         if result.mapping is None:
             raise CodesignError(f"no valid schedulable mapping of {w.name} on {hw.name} in {args.budget_sw} tries")
