@@ -86,3 +86,42 @@ def test_impossible_area_budget_with_codesign_is_one_line_and_writes_nothing(tmp
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "below the smallest" in err[0]
     assert list(tmp_path.iterdir()) == []
+
+
+def _resnet_block(path):
+    """A reduced ResNet basic block: conv3x3-relu-conv3x3 + identity, then a strided 1x1 projection and a dense."""
+    from onnx import helper
+
+    from .onnx_util import make_model
+
+    rng = np.random.default_rng(5)
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], pads=[1, 1, 1, 1]),
+        helper.make_node("Add", ["c2", "x"], ["s"]),
+        helper.make_node("Relu", ["s"], ["r2"]),
+        helper.make_node("Conv", ["r2", "w3"], ["c3"], strides=[2, 2]),
+        helper.make_node("GlobalAveragePool", ["c3"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("Gemm", ["f", "w4", "b4"], ["y"], transB=1),
+    ]
+    weights = {
+        "w1": rng.standard_normal((16, 16, 3, 3)) * 0.1, "b1": rng.standard_normal(16) * 0.1,
+        "w2": rng.standard_normal((16, 16, 3, 3)) * 0.1, "b2": rng.standard_normal(16) * 0.1,
+        "w3": rng.standard_normal((32, 16, 1, 1)) * 0.1,
+        "w4": rng.standard_normal((10, 32)) * 0.1, "b4": rng.standard_normal(10) * 0.1,
+    }
+    path.write_bytes(make_model(nodes, {"x": [1, 16, 14, 14]}, ["y"], weights).SerializeToString())
+    return path
+
+
+def test_reduced_resnet_block_with_searched_schedules_equals_onnxruntime(tmp_path):
+    model = _resnet_block(tmp_path / "block.onnx")
+    lib = tmp_path / "block.so"
+    assert main(["compile", str(model), "-o", str(lib), "--budget-sw", "300", "--hw-preset", "eyeriss"]) == 0
+    x = np.random.default_rng(6).standard_normal((1, 16, 14, 14)).astype("float32")
+    np.savez(tmp_path / "in.npz", x=x)
+    assert main(["run", str(lib), "--inputs", str(tmp_path / "in.npz"), "-o", str(tmp_path / "out.npz")]) == 0
+    want = ort.InferenceSession(str(model)).run(None, {"x": x})[0]
+    np.testing.assert_allclose(np.load(tmp_path / "out.npz")["output_0"], want, rtol=1e-4, atol=1e-5)
