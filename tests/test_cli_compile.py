@@ -52,13 +52,15 @@ def test_compile_with_tuning_records_then_run_equals_onnxruntime(dqn_db, tmp_pat
         (["compile", "dqn", "-o", "{tmp}/m.so", "--input-shapes", "input:[1,4"], "--input-shapes"),
         (["compile", "dqn", "-o", "{tmp}/m.so", "--hw-preset", "tpu"], "neither a preset"),
         (["compile", "dqn", "-o", "{tmp}/m.so", "--codesign", "--tuning-records", "{tmp}"], "exclude each other"),
-        (["compile", "dqn", "-o", "{tmp}/no/such/dir/m.so"], "output folder does not exist"),
+        (["compile", "dqn", "-o", "{tmp}/in.npz/m.so"], "is not a folder"),
+        (["compile", "dqn", "-o", "{tmp}"], "is a folder"),
         (["compile", "dqn", "-o", "{tmp}/m.so", "--tuning-records", "{tmp}"], "no database_tuning_record.json"),
         (["run", "{tmp}/none.so", "--inputs", "{tmp}/in.npz", "-o", "{tmp}/o.npz"], "library not found"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(argv, fragment, tmp_path, capsys):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    (tmp_path / "in.npz").write_bytes(b"")  # a file where a folder would have to be
     before = sorted(p.name for p in tmp_path.iterdir())
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -62,10 +62,14 @@ def apply_database(mod: Any, hw: HardwareConfig, database_dir: str | Path) -> An
     from .extract import lower_to_tir
     from .target import codesign_target
 
+    from tvm.s_tir import meta_schedule as ms
+
     if not _has_prim_funcs(mod):
         mod = lower_to_tir(mod)
-    with codesign_target(hw), tvm.transform.PassContext(opt_level=3):
-        mod = relax.transform.MetaScheduleApplyDatabase(str(database_dir))(mod)
+    # An explicit current database: the pass's work_dir form prints a "Creating JSONDatabase" warning.
+    database = ms.database.JSONDatabase(work_dir=str(database_dir), allow_missing=False)
+    with database, codesign_target(hw), tvm.transform.PassContext(opt_level=3):
+        mod = relax.transform.MetaScheduleApplyDatabase()(mod)
     return mod.with_attrs({HARDWARE_ATTR: json.dumps(hw.to_json(), sort_keys=True), HARDWARE_HASH_ATTR: hw.config_hash()})
 
 

@@ -25,7 +25,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("model", metavar="MODEL", help="an .onnx file, a TVMScript .py file, or a zoo name")
-    p.add_argument("-o", "--output", default="module.so", help="exported library path (default: module.so)")
+    p.add_argument("-o", "--output", default="module.so", help="exported library path; missing folders are created")
     p.add_argument("--target", default=None, help="llvm target as JSON or 'llvm' (the codesign key is added)")
     p.add_argument("--input-shapes", default=None, help="fix dynamic dims, tvmc syntax: 'name:[1,3,224,224]'")
     p.add_argument("--tuning-records", default=None, metavar="DB", help="a result folder or schedule database")
@@ -39,14 +39,16 @@ def register(sub: Any) -> argparse.ArgumentParser:
 
 
 def _check_output(path: Path) -> None:
-    """Fail before any work when the output cannot be written (and never leave a half-written file)."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise CodesignError(f"output folder does not exist: {folder}")
-    if not os.access(folder, os.W_OK):
-        raise CodesignError(f"output folder is not writable: {folder}")
+    """Fail before any work when the output cannot be written; missing folders are created only when writing."""
     if path.exists() and path.is_dir():
         raise CodesignError(f"output path is a folder: {path}")
+    ancestor = path.parent if str(path.parent) else Path(".")
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise CodesignError(f"cannot create the output folder {path.parent}: {ancestor} is not a folder")
+    if not os.access(ancestor, os.W_OK):
+        raise CodesignError(f"output folder is not writable: {ancestor}")
 
 
 def _database_dir(spec: str) -> Path:
@@ -104,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         target = codesign_target(hw, args.target)
         mod = apply_database(lowered, hw, database)
         executable = tvm.compile(mod, target=target)
+        output.parent.mkdir(parents=True, exist_ok=True)
         with atomic_output(output, suffix=output.suffix or ".so") as tmp:
             executable.export_library(str(tmp))
     hw_path = output.with_suffix(".hardware.json")
