@@ -140,3 +140,14 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
         return {r["key"]: (r["value"], r["feasible"]) for r in rows}
 
     assert trials(killed) == trials(full)
+
+
+def test_points_breaking_the_known_constraint_are_never_searched(tmp_path):
+    space = ToyHardwareSpace(area_budget_mm2=0.6)
+    over = next(g for g in np.array(np.meshgrid(range(4), range(4), range(4))).reshape(3, -1).T if not space.valid(g[None])[0])
+    with cf.ThreadPoolExecutor(2) as ex:
+        res = run_codesign(space, LAYERS, make_strategy("random", space, seed=0), 3, SETTINGS, ex,
+                           tmp_path / "log.jsonl", initial=over[None, :])
+    first = res.trials[0]
+    assert first["known_constraint"] and not first["feasible"] and not first["failed"] and "layers" not in first
+    assert all(t["area_mm2"] <= 0.6 for t in res.trials[1:])

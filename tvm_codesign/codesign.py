@@ -198,6 +198,19 @@ class HardwareObjective:
 
     def _evaluate(self, genome: np.ndarray) -> dict[str, Any]:
         hw = self.space.decode(genome)
+        valid = getattr(self.space, "valid", None)
+        if valid is not None and not bool(valid(genome[None, :])[0]):
+            # A strategy that ignores the known constraints (vanilla BO) proposed it: infeasible, never searched.
+            return {
+                "genome": [int(g) for g in genome],
+                "failed": False,
+                "feasible": False,
+                "value": None,
+                "reason": "breaks a known constraint of the hardware space (area budget)",
+                "known_constraint": True,
+                "area_mm2": area(hw).total_mm2,
+                "hardware": hw.to_json(),
+            }
         try:
             ev = evaluate_hardware(hw, self.workloads, self.settings, self.executor, self.limits)
         except Exception as err:  # noqa: BLE001 - a crashed worker is a failed trial, the run goes on
