@@ -172,8 +172,11 @@ def codesign_to_folder(prepared: Prepared, lowered: Any, workloads: Sequence[Wor
         )
         baselines: dict[str, dict[str, Any]] = {}
         if opts.baselines:
+            baseline_settings = dataclasses.replace(settings, schedulable_only=False)
             for name, hw_name, dataflow in (("eyeriss", "eyeriss", None), ("eyeriss_rs", "eyeriss", "row_stationary"), ("vta", "vta", None)):
-                ev = evaluate_hardware(preset(hw_name, system), workloads, settings, executor, Limits(), dataflow)
+                # Baselines are scored, never scheduled: their mappings need not be schedulable, which only makes
+                # them stronger (the design is held to schedulable mappings, as its schedules are emitted).
+                ev = evaluate_hardware(preset(hw_name, system), workloads, baseline_settings, executor, Limits(), dataflow)
                 baselines[name] = summarise(ev.to_json())
     if result.best is None:
         raise CodesignError(f"no feasible hardware in {opts.budget_hw} evaluations; see {log_path}")
