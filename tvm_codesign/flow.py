@@ -42,6 +42,8 @@ class CoDesignOptions:
     max_latency_cycles: float | None = None
     max_power_mw: float | None = None
     progress: bool = True
+    #: Extra warm starts (preset names or hardware.json paths) besides the presets that fit the budget.
+    warm_start: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass
@@ -75,6 +77,25 @@ def validate(options: CoDesignOptions, out: str | Path) -> Prepared:
     space = HardwareSpace(options.template, system=system, area_budget_mm2=budget)
     check_budget(space)  # an impossible budget is a one-line error before any search
     return Prepared(options, space, system, budget)
+
+
+def _warm_start(space: Any, system: Any, specs: Sequence[str]) -> Any:
+    """The presets that fit the budget, plus the given configs where the space can represent them."""
+    import numpy as np
+
+    from .hardware import load_hardware
+
+    rows = list(space.preset_genomes())
+    for spec in specs:
+        hw = load_hardware(spec, system)
+        try:
+            g = space.genome_of(hw)
+        except CodesignError as err:
+            print(f"tvm-codesign: warning: {spec} is not a warm start: {err}", file=sys.stderr)
+            continue
+        if bool(space.valid(g[None, :])[0]) and not any((g == r).all() for r in rows):
+            rows.append(g)
+    return np.array(rows, dtype=np.int64).reshape(-1, space.genome_size)
 
 
 @contextlib.contextmanager
@@ -166,7 +187,7 @@ def codesign_to_folder(prepared: Prepared, lowered: Any, workloads: Sequence[Wor
             executor,
             log_path,
             limits=limits,
-            initial=space.preset_genomes(),
+            initial=_warm_start(space, system, opts.warm_start),
             header=header,
             on_trial=_progress(opts.budget_hw) if opts.progress else None,
         )

@@ -77,7 +77,10 @@ def run(args: argparse.Namespace) -> int:
         if args.hw_preset is not None:  # with --codesign a preset is the area reference (its warm start is built in)
             from ..hardware import area
 
-            options = dataclasses.replace(options, area_budget=area(load_hardware(args.hw_preset, system)).total_mm2)
+            reference = load_hardware(args.hw_preset, system)
+            options = dataclasses.replace(
+                options, area_budget=area(reference).total_mm2, warm_start=(args.hw_preset,)
+            )
         prepared = validate(options, result_dir)
         hw = None
         database = None
