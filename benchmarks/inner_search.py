@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=60.0, help="length of the timed runs")
     ap.add_argument("--regime", choices=("evals", "time", "both"), default="both", help="which runs to do")
     ap.add_argument("--fresh", action="store_true", help="ignore finished runs in the results file")
+    ap.add_argument("--table-only", action="store_true", help="only rewrite the tables from the finished runs")
     ap.add_argument("--out", default=str(RESULTS / "inner_search"))
     args = ap.parse_args(argv)
 
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                 plan.append((layer, strategy, seed, "time", 0))
     if args.regime != "both":
         plan = [p for p in plan if p[3] == args.regime]
-    todo = [p for p in plan if (p[0], p[1], p[2], p[3], p[4]) not in done]
+    todo = [] if args.table_only else [p for p in plan if (p[0], p[1], p[2], p[3], p[4]) not in done]
     print(f"inner_search: {len(plan)} runs, {len(plan) - len(todo)} already done", file=sys.stderr)
     with open(log, "a") as f:
         for i, (layer, strategy, seed, mode, budget) in enumerate(todo, 1):
