@@ -9,11 +9,11 @@ import pytest
 from models.zoo import input_shapes, zoo_path
 from tvm_codesign.cli import main
 from tvm_codesign.database import write_database
-from tvm_codesign.extract import extract_workloads, lower_to_tir
+from tvm_codesign.extract import lower_to_tir
 from tvm_codesign.frontend import load_model
 from tvm_codesign.hardware import HardwareConfig, preset
-from tvm_codesign.mapping import random_mappings
-from tvm_codesign.schedule import unschedulable_reason
+
+from .layers_util import schedulable_layers
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +22,7 @@ def dqn_db(tmp_path_factory):
     hw = preset("eyeriss")
     lowered = lower_to_tir(load_model("dqn"))
     rng = np.random.default_rng(11)
-    layers = [
-        (w, next(m for m in random_mappings(w, hw, 200, rng) if unschedulable_reason(w, m) is None))
-        for w in extract_workloads(lowered, lowered=True).workloads
-    ]
-    write_database(lowered, layers, out)
+    write_database(lowered, schedulable_layers(lowered, hw, rng), out)
     return out
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import onnxruntime as ort
 import pytest
@@ -16,12 +14,10 @@ from tvm_codesign.database import RECORD_FILE, WORKLOAD_FILE, write_database
 from tvm_codesign.extract import extract_workloads, lower_to_tir
 from tvm_codesign.frontend import load_model
 from tvm_codesign.hardware import preset
-from tvm_codesign.mapping import Mapping, random_mappings
+from tvm_codesign.mapping import Mapping
 from tvm_codesign.schedule import unschedulable_reason
 
-
-def _schedulable_mapping(w, hw, rng) -> Mapping:
-    return next(m for m in random_mappings(w, hw, 200, rng) if unschedulable_reason(w, m) is None)
+from .layers_util import schedulable_layers
 
 
 @pytest.mark.parametrize("name,hw_name", [("dqn", "eyeriss"), ("mlp", "vta")])
@@ -30,7 +26,7 @@ def test_database_applies_and_matches_onnxruntime(name, hw_name, tmp_path):
     workloads = extract_workloads(lowered, lowered=True).workloads
     rng = np.random.default_rng(7)
     hw = preset(hw_name)
-    layers = [(w, _schedulable_mapping(w, hw, rng)) for w in workloads]
+    layers = schedulable_layers(lowered, hw, rng)
     report = write_database(lowered, layers, tmp_path / "db")
     sources = {s[0] for w in workloads for s in w.sources}
     assert {r[0] for r in report.records} == sources and not report.skipped

@@ -14,11 +14,9 @@ from tvm import relax
 from models.zoo import input_shapes, zoo_path
 from tvm_codesign.database import write_database
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.extract import extract_workloads, lower_to_tir
+from tvm_codesign.extract import lower_to_tir
 from tvm_codesign.frontend import load_model
 from tvm_codesign.hardware import preset
-from tvm_codesign.mapping import random_mappings
-from tvm_codesign.schedule import unschedulable_reason
 from tvm_codesign.target import codesign_target, is_codesign_target
 from tvm_codesign.transform import (
     DATABASE_DIR,
@@ -29,6 +27,8 @@ from tvm_codesign.transform import (
     apply_database,
 )
 
+from .layers_util import schedulable_layers
+
 
 @pytest.fixture(scope="module")
 def dqn_result(tmp_path_factory):
@@ -37,10 +37,7 @@ def dqn_result(tmp_path_factory):
     hw = preset("eyeriss")
     lowered = lower_to_tir(load_model("dqn"))
     rng = np.random.default_rng(3)
-    layers = []
-    for w in extract_workloads(lowered, lowered=True).workloads:
-        layers.append((w, next(m for m in random_mappings(w, hw, 200, rng) if unschedulable_reason(w, m) is None)))
-    write_database(lowered, layers, out / DATABASE_DIR)
+    write_database(lowered, schedulable_layers(lowered, hw, rng), out / DATABASE_DIR)
     hw.save(out / HARDWARE_FILE)
     return out, hw
 

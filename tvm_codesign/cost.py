@@ -321,7 +321,7 @@ def _add(out: np.ndarray, m: np.ndarray | bool, x: np.ndarray) -> None:
 def _evaluate_chunk(workload: Workload, hw: HardwareConfig, mb: MappingBatch, et: EnergyTable) -> CostResult:
     """:func:`evaluate` on one chunk."""
     nest = Nest(mb, workload)
-    B, L = nest.B, nest.L
+    B = nest.B
     zeros = np.zeros(B)
     reads = np.zeros((3, 3, B))
     fills = np.zeros((3, 3, B))

@@ -393,9 +393,9 @@ def stage_transfer_counts(mod: Any) -> dict[str, int]:
             for s in stmt.seq:
                 walk(s, trips)
         elif kind == "SBlockRealize":
+            # A block's iter vars are bound to the loops around it: one execution per enclosing iteration.
             blk = stmt.block
-            inner = math.prod(int(iv.dom.extent) for iv in blk.iter_vars) if not _is_loop_bound(stmt) else 1
-            counts[blk.name_hint] = counts.get(blk.name_hint, 0) + trips * inner
+            counts[blk.name_hint] = counts.get(blk.name_hint, 0) + trips
             walk(blk.body, trips)
         elif hasattr(stmt, "body"):
             walk(stmt.body, trips)
@@ -403,7 +403,3 @@ def stage_transfer_counts(mod: Any) -> dict[str, int]:
     walk(mod["main"].body, 1)
     return counts
 
-
-def _is_loop_bound(realize: Any) -> bool:
-    """A block realize whose iter values are bound to enclosing loops (every block but the root)."""
-    return len(realize.iter_values) > 0
