@@ -110,8 +110,20 @@ class ZigZagScorer:
         self.workload, self.hw = workload, hw
         self.fixed = fixed_hierarchy
         self.same_data = access_same_data_considered_as_no_access
-        self.layer = build_layer(layer_data(workload, hw))
+        self._layers: dict[tuple, LayerNode] = {}
         self._acc: dict[tuple, Accelerator] = {}
+
+    def layer_for(self, mapping: Mapping) -> LayerNode:
+        """The ZigZag layer ``mapping`` executes: the workload itself, or with an imperfect factorisation the padded
+        workload whose dims are the mapping's factor products (ZigZag's temporal loops cannot pad, so the padded
+        iterations become real ones: MACs, cycles and, unlike our model, which clips tiles at the bound, the padded
+        data too — a slightly pessimistic score of an imperfect mapping)."""
+        prod = mapping.factor_products()
+        key = tuple(sorted(prod.items()))
+        if key not in self._layers:
+            padded = dataclasses.replace(self.workload, **{d: max(p, getattr(self.workload, d)) for d, p in prod.items()})
+            self._layers[key] = build_layer(layer_data(padded, self.hw))
+        return self._layers[key]
 
     def accelerator(self, holds: Holds) -> Accelerator:
         key = (tuple(sorted(holds["GB"])), tuple(sorted(holds["RF"])))
@@ -120,13 +132,14 @@ class ZigZagScorer:
         return self._acc[key]
 
     def score(self, mapping: Mapping) -> ZigZagCost:
-        """ZigZag's cost of ``mapping`` (which must factorise every dim exactly; see ``convert.is_perfect``)."""
+        """ZigZag's cost of ``mapping`` (an imperfect factorisation is scored as its padded layer, see
+        :meth:`layer_for`)."""
         spatial, temporal = zigzag_loops(mapping)
         holds = full_holds(self.hw) if self.fixed else mapping_holds(mapping)
         if self.fixed:
             temporal = temporal_on_hierarchy(mapping, holds)
         acc = self.accelerator(holds)
-        layer = copy.copy(self.layer)
+        layer = copy.copy(self.layer_for(mapping))
         sm = SpatialMapping({
             OADimension(ax): MappingSingleOADim({LayerDim(d): f for d, f in loops}) for ax, loops in spatial.items()
         })
@@ -197,12 +210,12 @@ def run_loma(workload: Workload, hw: HardwareConfig, *, lpf_limit: int = 6, nb_s
 
 
 def _first_cme(cmes: Any) -> Any:
-    """The per-layer CME in the (cme, extra) tree the API returns."""
+    """The per-layer CME in the tree the API returns: ``[(CumulativeCME, [(CME, (layer, extra)), ...])]``."""
     try:
         for cme, extra in cmes:
             if isinstance(cme, CostModelEvaluation):
                 return cme
-            inner = extra[1] if isinstance(extra, tuple) and len(extra) > 1 else None
+            inner = extra if isinstance(extra, list) else (extra[1] if isinstance(extra, tuple) and len(extra) > 1 else None)
             if isinstance(inner, list):
                 found = _first_cme(inner)
                 if found is not None:
