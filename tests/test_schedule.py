@@ -16,9 +16,9 @@ import zlib
 
 import numpy as np
 import pytest
+import tvm
 from onnx import helper
 
-import tvm
 from tvm_codesign.cost import evaluate
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.extract import extract_workloads, lower_to_tir
@@ -31,8 +31,8 @@ from tvm_codesign.schedule import (
     attach_position,
     lowered_buffer_sizes,
     spills_partial_sums,
-    unschedulable_reason,
     stage_transfer_counts,
+    unschedulable_reason,
 )
 from tvm_codesign.workload import OPERANDS, Workload
 
@@ -236,3 +236,60 @@ def test_strided_group_tiles_are_refused(built_layers):
     assert "strided channels" in unschedulable_reason(w, strided)
     with pytest.raises(CodesignError, match="strided channels"):
         apply_mapping(func, w, strided, block)
+
+
+def test_tvm_027_cannot_read_partial_sums_back_in_place(built_layers):
+    """Why partial-sum spills stay unschedulable (``schedule.py``'s docstring): every TVM 0.27 primitive that could
+    read a spilled output tile back into the buffer the MAC block accumulates into fails, each in its own way.
+
+    If a TVM upgrade makes one of these work, this test fails: then spills can be scheduled faithfully.
+    """
+    from tvm import s_tir
+
+    from tvm_codesign.extract import analyse_block
+    from tvm_codesign.schedule import (
+        _canonical_loops,
+        _split_and_reorder,
+        schedulable_module,
+    )
+
+    w, func, block = built_layers["dense"]  # N=4, K=24, C=32
+    # The outer C loop lies above the output's GB tile (the K4 loop's subtree): a spill at GB.
+    spill = Mapping(
+        loops=[("C", 4), ("K", 6), ("N", 4), ("K", 4), ("C", 8)],
+        placement={"GB": {"I": 0, "W": 0, "O": 2}, "RF": {"I": None, "W": None, "O": None}},
+    )
+    assert spills_partial_sums(spill, 2) and "spills partial sums at GB" in unschedulable_reason(w, spill)
+
+    def decomposed():
+        """The nest split and reordered, the zero-init split off so that the MAC block reads the output."""
+        sch = s_tir.Schedule(schedulable_module(func))
+        main = sch.get_sblock(block)
+        analysis = analyse_block(sch.mod["main"], block)
+        rvs = _split_and_reorder(sch, _canonical_loops(sch, main, analysis.binding), spill, w)
+        sch.decompose_reduction(main, sch.get_loops(main)[0])
+        idx = [r.source.name for r in sch.get(main).reads].index(analysis.buffers["O"])
+        return sch, main, rvs, idx
+
+    sch, main, rvs, idx = decomposed()
+    with pytest.raises(Exception, match="written by single block"):  # init and update both write the output
+        sch.cache_read(main, idx, "global.codesign_gb")
+    sch, main, rvs, idx = decomposed()
+    with pytest.raises(Exception, match="w_pos"):  # the subtree that reads the output also writes it
+        sch.read_at(rvs[1], main, idx, "global.codesign_gb")
+    sch, main, rvs, idx = decomposed()
+    read_stage, _ = sch.cache_inplace(main, idx, "global.codesign_gb")  # placed one element wide, at the MAC
+    with pytest.raises(Exception, match="not a complete block"):  # ...and cannot be moved out to the tile
+        sch.compute_at(read_stage, rvs[1])
+    sch, main, rvs, idx = decomposed()
+    tile = sch.blockize(rvs[2])
+    output = sch.get(main).writes[0].source.name
+    # Placed at the tile, but the stages' regions use the tile block's own iteration variables outside it.
+    sch.cache_inplace(tile, [r.source.name for r in sch.get(tile).reads].index(output), "global.codesign_gb")
+    with pytest.raises(Exception, match="are used, but are not passed in"):
+        tvm.compile(sch.mod, target="llvm")
+    # The write-back half alone does work: write_at puts it at the tile's loop.
+    sch, main, rvs, idx = decomposed()
+    write_back = sch.write_at(rvs[1], main, 0, "global.codesign_gb")
+    assert sch.get(write_back).writes[0].source.name == output
+    assert sch.get(sch.get_loops(write_back)[-1]).same_as(sch.get(rvs[1]))

@@ -13,9 +13,27 @@
 :class:`CodesignError`; the cost model still evaluates them, and searches that must emit a schedule can stay in the
 schedulable space):
 
-* partial-sum spills: where a reduction loop lies above an output tile (evicted before its reduction completes
-  and read back later), a faithful schedule needs a read-back stage; TVM's ``cache_write`` has none, and
-  ``cache_inplace`` around a blockized tile does not build in TVM 0.27;
+* partial-sum spills (:func:`spills_partial_sums`): where a reduction loop lies above an output stage's attach
+  point, the tile is evicted before its reduction completes and must be read back later. A faithful schedule
+  needs, at the attach loop, a stage that reads the partial tile back into the **same** cache buffer the MAC
+  block accumulates into (then the write-back). TVM 0.27 has no primitive that builds it (after
+  ``decompose_reduction`` has split off the zero-init so that the MAC block reads the output):
+
+  - ``cache_read`` of the output refuses a buffer with two writers (the init and the update block);
+  - ``read_at`` refuses a loop body whose subtree that reads the buffer also writes it;
+  - ``cache_inplace`` places its stages right next to the block it is given, with regions written in that
+    block's own iteration variables: around the MAC block they are one element wide and ``compute_at`` cannot
+    move them out (the read stage is not the only writer of the cache buffer); around a ``blockize``-d tile
+    they sit at the right loop but use the tile block's variables outside it, and the module does not build;
+  - ``write_at`` does give the write-back at the attach loop; the read-back is the missing half;
+  - ``rfactor`` of the reduction loops above the tile would accumulate on the write-back into an intermediate
+    buffer per factored loop, one loop at a time: not the read-modify-write the cost model charges.
+
+  A read-back stage written into the IR by hand (outside the schedule primitives) would not be in ``sch.trace``,
+  which the meta_schedule database replays (:mod:`tvm_codesign.database`). So spilling mappings are excluded, and
+  ``tests/test_schedule.py::test_tvm_027_cannot_read_partial_sums_back_in_place`` fails as soon as a TVM
+  upgrade makes one of these routes work. The cost model still charges spills
+  (``docs/cost-model.md``), so searches that only score mappings may use them;
 * grouped-conv tiles that are strided along TIR's single channel axis (see :func:`unschedulable_reason`).
 
 A cache stage is attached at the innermost *temporal* loop above its cut that indexes the operand (see
@@ -222,7 +240,8 @@ def unschedulable_reason(workload: Workload, mapping: Mapping) -> str | None:
 
     Two cases are not schedulable yet:
 
-    * a **partial-sum spill** (see :func:`spills_partial_sums`);
+    * a **partial-sum spill** (see :func:`spills_partial_sums`): TVM 0.27's primitives cannot read a spilled tile
+      back into the buffer the MAC block accumulates into (the module docstring lists what fails and why);
     * a **strided channel tile** in a grouped conv: TIR has one channel axis ``g·(K/G) + k`` (``g·(C/G) + c`` for
       the input), so a tile that spans several groups but only part of ``K/G`` is strided. TVM caches the
       bounding box: more than the tile for reads and, for an output, a write-back that overwrites outputs the
@@ -249,7 +268,12 @@ def unschedulable_reason(workload: Workload, mapping: Mapping) -> str | None:
 
 
 def spills_partial_sums(mapping: Mapping, cut: int) -> bool:
-    """Whether an output tile cut at ``cut`` is evicted before its reduction completes (read back later)."""
+    """Whether an output tile cut at ``cut`` is evicted before its reduction completes (read back later).
+
+    True when a reduction loop (factor > 1) lies above the stage's :func:`attach_position`: a temporal one
+    revisits the tile after eviction; a spatial one above a stage attached below the spatial loops would make each
+    PE's stage drain its own partial sums into the parent. Neither is schedulable in TVM 0.27 (module docstring).
+    """
     attach = attach_position(mapping, "O", cut)
     return any(l.dim in REDUCTION_DIMS and l.factor > 1 for l in mapping.loops[: max(attach, 0)])
 
