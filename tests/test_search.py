@@ -322,3 +322,17 @@ def test_objectives_stay_aligned_and_pareto_indices() -> None:
     ok = np.flatnonzero(np.isfinite(result.y))
     assert set(map(tuple, result.objectives[front])) == brute_front(result.objectives[ok])
     assert np.all(np.diff(result.y[front]) >= 0)  # best value first
+
+
+def test_skopt_uses_its_gp_with_the_requested_restarts() -> None:
+    from skopt.learning import GaussianProcessRegressor
+
+    space, objective = small_problem()
+    for restarts in (0, 2):
+        strategy = make_strategy("skopt", space, seed=0, gp_restarts=restarts, **FAST["skopt"])
+        assert isinstance(strategy.opt.base_estimator_, GaussianProcessRegressor)
+        assert strategy.opt.base_estimator_.n_restarts_optimizer == restarts
+    rf = make_strategy("skopt", space, seed=0, base_estimator="RF", **FAST["skopt"])
+    assert not isinstance(rf.opt.base_estimator_, GaussianProcessRegressor)
+    result = run_search(make_strategy("skopt", space, seed=0, **FAST["skopt"]), objective, budget=12, batch_size=3)
+    assert result.evaluations == 12

@@ -33,7 +33,12 @@ class SkoptSearch(Strategy):
     acq_optimizer
         ``"sampling"`` (default: fast, fine for integer spaces) or ``"lbfgs"``.
     n_points
-        Random points skopt scores per ask when sampling.
+        Random points skopt scores per proposal when sampling.
+    gp_restarts
+        Restarts of the GP hyper-parameter optimiser when ``base_estimator="GP"``. skopt's own default is 2, and
+        its batch ask (constant liar) refits the GP once per point asked plus once for a copy, so a 200-evaluation
+        run in batches of 10 made ~240 fits and took ~280 s; 0 restarts (the optimiser still starts from the
+        default kernel) cuts that about threefold, with the same model and acquisition.
     penalty_margin
         Infeasible and failed points are told ``worst feasible value seen + penalty_margin`` (a constant before any
         feasible point is seen).
@@ -49,12 +54,14 @@ class SkoptSearch(Strategy):
         base_estimator: str = "GP",
         acq_func: str = "EI",
         acq_optimizer: str = "sampling",
-        n_points: int = 2000,
+        n_points: int = 1000,
         penalty_margin: float = 1.0,
+        gp_restarts: int = 0,
     ) -> None:
         super().__init__(space, seed)
         from skopt import Optimizer  # deferred: skopt import is slow and only this strategy needs it
-        from skopt.space import Integer
+        from skopt.space import Integer, Space
+        from skopt.utils import cook_estimator
 
         low, high = space_bounds(space, self.rng)
         self.low, self.high = low, np.maximum(high, low)
@@ -64,14 +71,19 @@ class SkoptSearch(Strategy):
         self.penalty_margin = penalty_margin
         self.opt = None
         if dims:
+            seed_opt = int(self.rng.integers(2**31))
+            estimator = base_estimator
+            if str(base_estimator).upper() == "GP":  # skopt's own GP, only with fewer optimiser restarts
+                estimator = cook_estimator("GP", space=Space(dims), random_state=seed_opt,
+                                           n_restarts_optimizer=gp_restarts)
             self.opt = Optimizer(
                 dims,
-                base_estimator=base_estimator,
+                base_estimator=estimator,
                 acq_func=acq_func,
                 acq_optimizer=acq_optimizer,
                 acq_optimizer_kwargs={"n_points": n_points},
                 n_initial_points=n_initial,
-                random_state=int(self.rng.integers(2**31)),
+                random_state=seed_opt,
             )
 
     def _to_genomes(self, xs: list[list[int]]) -> np.ndarray:
