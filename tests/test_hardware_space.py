@@ -405,3 +405,45 @@ def test_strategies_run_on_the_space():
         assert res.evaluations == 24
         assert s.valid(res.X).all()
         assert (exact_area(s, res.X) <= s.area_budget_mm2).all()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Budget-filling samples (fill_share)
+
+
+def test_grow_reaches_maximal_designs(template):
+    s = HardwareSpace(template, SystemParams(), "eyeriss")
+    rng = np.random.default_rng(21)
+    start = s.sample(300, rng)
+    grown = s.grow(start, rng)
+    assert s.valid(grown).all()
+    assert (grown >= start).all()  # only steps up
+    assert (exact_area(s, grown[::10]) <= s.area_budget_mm2).all()
+    # Maximal: no single knob can take one more grid step within the budget and the bounds (checked with
+    # hardware.area through valid(), independently of grow's own loop).
+    for k in range(s.genome_size):
+        up = grown.copy()
+        up[:, k] += 1
+        assert not s.valid(up).any(), f"knob {s.knobs[k].name} could still grow"
+
+
+def test_fill_share_fills_the_budget():
+    uniform = HardwareSpace("eyeriss", SystemParams(), "eyeriss")
+    half = HardwareSpace("eyeriss", SystemParams(), "eyeriss", fill_share=0.5)
+    full = HardwareSpace("eyeriss", SystemParams(), "eyeriss", fill_share=1.0)
+    fill = {name: s.area_batch(s.sample(1000, np.random.default_rng(4))) / s.area_budget_mm2
+            for name, s in (("uniform", uniform), ("half", half), ("full", full))}
+    # Uniform in-budget draws leave much of the area unused; grown ones use nearly all of it.
+    assert np.median(fill["uniform"]) < 0.75
+    assert np.min(fill["full"]) > 0.95
+    assert 0.4 < np.mean(fill["half"] > 0.95) < 0.6  # about half grown
+    assert (fill["half"] <= 1.0).all()
+    # Same seed, same samples (resumed runs replay exactly).
+    a = half.sample(200, np.random.default_rng(8))
+    b = HardwareSpace("eyeriss", SystemParams(), "eyeriss", fill_share=0.5).sample(200, np.random.default_rng(8))
+    np.testing.assert_array_equal(a, b)
+
+
+def test_fill_share_is_checked():
+    with pytest.raises(CodesignError, match="fill_share"):
+        HardwareSpace("eyeriss", SystemParams(), "eyeriss", fill_share=1.5)

@@ -232,6 +232,19 @@ class HardwareObjective:
         return out
 
 
+#: Outer-loop defaults of the model-based strategies: each hardware evaluation is a whole set of inner searches and
+#: the outer budget is tens of evaluations, so the random initial design is kept short (the warm start adds the
+#: presets on top); the strategies' own defaults are sized for the inner loop's hundreds of evaluations.
+OUTER_DEFAULTS: dict[str, dict[str, Any]] = {"bo": {"n_initial": 8}, "skopt": {"n_initial": 8}, "xgb": {"n_initial": 8}}
+
+
+def outer_strategy(name: str, space: Any, seed: int, **options: Any) -> Strategy:
+    """The outer search strategy ``name`` over a hardware space, with :data:`OUTER_DEFAULTS` under ``options``."""
+    from .search import make_strategy
+
+    return make_strategy(name, space, seed=seed, **{**OUTER_DEFAULTS.get(name, {}), **options})
+
+
 def default_executor(jobs: int) -> cf.Executor:
     """A local process pool started with ``spawn`` (no fork of a TVM-loaded parent)."""
     return cf.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn"))

@@ -21,6 +21,8 @@ from .workload import Workload
 #: Defaults sized so that DQN takes about a minute on a 2-core machine.
 DEFAULT_BUDGET_HW = 16
 DEFAULT_BUDGET_SW = 1500
+#: Share of the outer search's random candidates grown to fill the area budget (HardwareSpace.fill_share).
+CODESIGN_FILL_SHARE = 0.5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +76,8 @@ def validate(options: CoDesignOptions, out: str | Path) -> Prepared:
         raise CodesignError(f"{out} already holds a run; pass --resume to continue it or choose another -o")
     system = SystemParams(precision=options.precision)
     budget = area_budget_from(options.area_budget, system)
-    space = HardwareSpace(options.template, system=system, area_budget_mm2=budget)
+    # Half of each sample grown to fill the budget (see HardwareSpace.fill_share).
+    space = HardwareSpace(options.template, system=system, area_budget_mm2=budget, fill_share=CODESIGN_FILL_SHARE)
     check_budget(space)  # an impossible budget is a one-line error before any search
     return Prepared(options, space, system, budget)
 
@@ -147,11 +150,10 @@ def codesign_to_folder(prepared: Prepared, lowered: Any, workloads: Sequence[Wor
 
     Returns the contents of ``result.json``.
     """
-    from .codesign import InnerSettings, Limits, evaluate_hardware, run_codesign
+    from .codesign import OUTER_DEFAULTS, InnerSettings, Limits, evaluate_hardware, outer_strategy, run_codesign
     from .database import write_database
     from .hardware import preset
     from .outputs import chosen_layers, summarise, vta_config_if_fits, write_json, write_report
-    from .search import make_strategy
 
     opts = prepared.options
     space, system, budget = prepared.space, prepared.system, prepared.budget_mm2
@@ -168,6 +170,8 @@ def codesign_to_folder(prepared: Prepared, lowered: Any, workloads: Sequence[Wor
         "inner": settings.to_json(),
         "limits": limits.to_json(),
         "strategy": opts.strategy,
+        "outer_defaults": OUTER_DEFAULTS.get(opts.strategy, {}),
+        "fill_share": CODESIGN_FILL_SHARE,
         "budget_hw": opts.budget_hw,
         "seed": opts.seed,
     }
@@ -177,7 +181,7 @@ def codesign_to_folder(prepared: Prepared, lowered: Any, workloads: Sequence[Wor
         file=sys.stderr,
     )
     with make_executor(opts.executor, opts.jobs) as executor:
-        strategy = make_strategy(opts.strategy, space, seed=opts.seed)
+        strategy = outer_strategy(opts.strategy, space, seed=opts.seed)
         result = run_codesign(
             space,
             workloads,

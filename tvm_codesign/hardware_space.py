@@ -243,6 +243,12 @@ class HardwareSpace:
         The run's :class:`SystemParams`, carried unchanged by every decoded config.
     area_budget_mm2
         mm², or anything :func:`area_budget_from` takes (default ``"eyeriss"``: the Eyeriss preset's area).
+    fill_share
+        Share of each :meth:`sample` that is grown to fill the budget (:meth:`grow`); 0 (default) samples
+        uniformly over the in-budget genomes. The co-design uses 0.5: a uniform in-budget draw leaves on average
+        much of the area unused (most random designs are small), and an unused budget rarely lowers EDP, so half
+        the candidates come from the maximal designs — still random, and the other half keeps small designs in
+        reach (they win on DRAM-bound models, where energy per access matters more than PEs).
     **overrides
         Per knob, ``(lo, hi)`` to narrow or widen the template's grid (same rule, new ends), or an explicit list
         of values, e.g. ``pe_rows=(2, 4)``, ``gb_kib=[64, 108]``.
@@ -260,11 +266,15 @@ class HardwareSpace:
         template: str = "eyeriss",
         system: SystemParams | None = None,
         area_budget_mm2: float | str = "eyeriss",
+        fill_share: float = 0.0,
         **overrides: Any,
     ) -> None:
         if template not in TEMPLATES:
             raise CodesignError(f"unknown hardware template {template!r}; known templates: {', '.join(TEMPLATES)}")
+        if not 0.0 <= fill_share <= 1.0:
+            raise CodesignError(f"fill_share must be in [0, 1], got {fill_share!r}")
         self.template = template
+        self.fill_share = float(fill_share)
         self.system = system if system is not None else SystemParams()
         self.area_budget_mm2 = area_budget_from(area_budget_mm2, self.system)
         specs = TEMPLATES[template]
@@ -552,6 +562,39 @@ class HardwareSpace:
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``(m, genome_size)`` genomes within the budget, ``m = n`` unless nothing fits (then ``m = 0``).
+
+        Uniform draws (:meth:`sample_uniform`); with ``fill_share > 0``, that share of them (every ``k``-th row) is
+        then grown to fill the budget (:meth:`grow`).
+        """
+        g = self.sample_uniform(n, rng)
+        if self.fill_share > 0 and len(g):
+            pick = rng.random(len(g)) < self.fill_share
+            g[pick] = self.grow(g[pick], rng)
+        return g
+
+    def grow(self, genomes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Each genome grown one grid step at a time, on a random knob that can still grow within the budget,
+        until none can: a maximal design (every single-knob step up breaks the budget or the bounds).
+
+        Area never decreases when a gene grows, so the walk ends; the result is in budget whenever the start is.
+        """
+        g = self._as_genomes(genomes).copy()
+        alive = np.arange(len(g))
+        K = self.genome_size
+        while len(alive):
+            cur = g[alive]
+            cand = np.repeat(cur, K, axis=0)
+            cand[np.arange(len(cand)), np.tile(np.arange(K), len(cur))] += 1
+            ok = self.valid(cand).reshape(len(cur), K)
+            keys = np.where(ok, rng.random(ok.shape), -1.0)
+            k = keys.argmax(axis=1)
+            can = ok.any(axis=1)
+            g[alive[can], k[can]] += 1
+            alive = alive[can]
+        return g
+
+    def sample_uniform(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``(m, genome_size)`` genomes drawn uniformly within the budget, ``m = n`` unless nothing fits.
 
         Small spaces (<= :data:`SMALL_SPACE` genomes) draw uniformly from their listed in-budget genomes. Larger
         ones draw uniformly in the box and reject (uniform over the in-budget set), up to ``50 n`` draws; any
