@@ -9,32 +9,46 @@
    GB then RF; the input's ``pad_temp`` is inlined into its outermost cache stage);
 3. the output is cached with ``cache_write`` at each level where it is held.
 
-**Not schedulable yet** (:func:`unschedulable_reason` tells; :func:`apply_mapping` raises
-:class:`CodesignError`; the cost model still evaluates them, and searches that must emit a schedule can stay in the
-schedulable space):
+**Partial-sum spills** (:func:`spills_partial_sums`: a reduction loop with factor > 1 lies above an output
+stage's attach point, so the tile is evicted before its reduction completes) are scheduled with ``rfactor`` as
+an accumulating write-back. For the one reduction loop ``r`` above the spilling stage, ``sch.rfactor(r,
+factor_axis=0)`` turns the MAC block into an rf block that accumulates into a new buffer ``O_rf[r, ...]`` (the
+output's dtype; ``r`` is now a spatial axis of it) and the original block into the write-back
+``O[...] += O_rf[r, ...]``, whose reduction over ``r`` carries the init ``O = 0`` at ``r``'s first iteration. The
+write-back is ``reverse_compute_at``-ed to the spilling stage's attach loop and ``O_rf`` gets that level's scope:
+``O_rf`` lives for one visit of the tile, so CompactBufferAllocation shrinks it to the tile, and it *is* the
+output's cache buffer at that level. The write-back reads the partial sums so far in the parent level and adds
+the tile: the cost model's read-back plus update. Counts (perfect factors): the write-back moves ``E·U`` words,
+the parent's updates; it reads the parent ``E·U`` times, one per element and visit **including the first**
+(where it reads the init's zero), while the model reads back only on the later visits, ``(E − D)·U``. So TIR's
+reads of the parent minus one first visit per output element equal the model's read-backs (the spilling level's
+fills). ``tests/test_schedule.py`` checks this on hand-derived and random mappings (dense, convs, grouped and
+depthwise convs, batch matmul).
 
-* partial-sum spills (:func:`spills_partial_sums`): where a reduction loop lies above an output stage's attach
-  point, the tile is evicted before its reduction completes and must be read back later. A faithful schedule
-  needs, at the attach loop, a stage that reads the partial tile back into the **same** cache buffer the MAC
-  block accumulates into (then the write-back). TVM 0.27 has no primitive that builds it (after
-  ``decompose_reduction`` has split off the zero-init so that the MAC block reads the output):
+* A **GB spill** rfactors the loop above the GB stage (the write-back reads and writes the output in DRAM); an
+  **RF spill** (none at GB) rfactors the loop above the RF stage, and the GB stage of the output is then made
+  by ``cache_write`` of the write-back, which so accumulates into the GB tile.
+* Still refused (:func:`unschedulable_reason`, and the cost model still charges them): **several reduction
+  loops** above the spilling stage (rfactor factors one loop; a second would revisit the rf tile after its
+  write-back, and nested rfactors would keep the outer rf buffer alive across the inner loop); a **GB spill with
+  the output also held at RF** (the spilling loop lies above the RF stage too: rfactor adds the partial sums only
+  on the GB write-back, so each RF tile starts from zero and RF never reads back the ``(E − D)·U`` words the model
+  charges it); a **spatial reduction loop** above a per-PE output stage (each PE would drain its own partial sums,
+  where the model reduces them in the array). ``MappingSpace(schedulable_only=True)`` keeps its own vectorised
+  rule (:meth:`tvm_codesign.mapping_space.MappingSpace.unschedulable`), which still leaves out every spill: a
+  subset of what :func:`apply_mapping` schedules.
+* Why not an in-place read-back, which would fit the model's picture at every level: TVM 0.27 has no primitive
+  that reads a partial tile back into the **same** buffer the MAC block accumulates into (after
+  ``decompose_reduction`` has split off the zero-init so that the MAC block reads the output). ``cache_read`` of
+  the output refuses a buffer with two writers; ``read_at`` refuses a loop body whose subtree that reads the buffer
+  also writes it; ``cache_inplace`` places its stages next to the block it is given, with regions in that block's
+  iteration variables (one element wide around the MAC block, and unbuildable around a ``blockize``-d tile);
+  ``write_at`` gives only the write-back half. A read-back written into the IR by hand would be missing from
+  ``sch.trace``, which the meta_schedule database replays (:mod:`tvm_codesign.database`).
+  ``tests/test_schedule.py::test_tvm_027_cannot_read_partial_sums_back_in_place`` pins these failures.
 
-  - ``cache_read`` of the output refuses a buffer with two writers (the init and the update block);
-  - ``read_at`` refuses a loop body whose subtree that reads the buffer also writes it;
-  - ``cache_inplace`` places its stages right next to the block it is given, with regions written in that
-    block's own iteration variables: around the MAC block they are one element wide and ``compute_at`` cannot
-    move them out (the read stage is not the only writer of the cache buffer); around a ``blockize``-d tile
-    they sit at the right loop but use the tile block's variables outside it, and the module does not build;
-  - ``write_at`` does give the write-back at the attach loop; the read-back is the missing half;
-  - ``rfactor`` of the reduction loops above the tile would accumulate on the write-back into an intermediate
-    buffer per factored loop, one loop at a time: not the read-modify-write the cost model charges.
-
-  A read-back stage written into the IR by hand (outside the schedule primitives) would not be in ``sch.trace``,
-  which the meta_schedule database replays (:mod:`tvm_codesign.database`). So spilling mappings are excluded, and
-  ``tests/test_schedule.py::test_tvm_027_cannot_read_partial_sums_back_in_place`` fails as soon as a TVM
-  upgrade makes one of these routes work. The cost model still charges spills
-  (``docs/cost-model.md``), so searches that only score mappings may use them;
-* grouped-conv tiles that are strided along TIR's single channel axis (see :func:`unschedulable_reason`).
+**Grouped-conv tiles that are strided** along TIR's single channel axis are not schedulable (see
+:func:`unschedulable_reason`).
 
 A cache stage is attached at the innermost *temporal* loop above its cut that indexes the operand (see
 :func:`attach_position`), so that each stage moves what the cost model says the parent level sends to (or
@@ -71,7 +85,7 @@ class ScheduledStage:
     level: str
     block: str
     buffer: str  # the cache buffer the stage fills (for reads) or drains (for writes)
-    kind: str  # "read" or "write"
+    kind: str  # "read", "write" or "accumulate" (the rfactor write-back of a spill: O += tile)
 
 
 def schedulable_module(func: Any) -> Any:
@@ -153,10 +167,16 @@ def schedule_mapping(sch: Any, workload: Workload, mapping: Mapping, block: str 
     main = sch.get_sblock(block)
     nest = _canonical_loops(sch, main, analysis.binding)
     loop_rvs = _split_and_reorder(sch, nest, mapping, workload)
+    write_back = None
+    spill = spill_loop(mapping)
+    if spill is not None:
+        # The MAC block becomes the rf block (accumulating into the spilled tile); ``write_back`` adds the tile to
+        # the partial sums in the parent level.
+        main, write_back, loop_rvs = _rfactor(sch, main, loop_rvs, spill[1])
     for i, loop in enumerate(mapping.loops):
         if loop.spatial and loop_rvs[i] is not None:
             sch.annotate(loop_rvs[i], SPATIAL_ANNOTATION, loop.kind)
-    return _place_caches(sch, main, mapping, analysis.buffers, loop_rvs)
+    return _place_caches(sch, main, mapping, analysis.buffers, loop_rvs, write_back, spill[0] if spill else None)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -238,20 +258,21 @@ def attach_position(mapping: Mapping, operand: str, cut: int) -> int:
 def unschedulable_reason(workload: Workload, mapping: Mapping) -> str | None:
     """Why :func:`apply_mapping` cannot turn ``mapping`` into a faithful schedule, or ``None`` if it can.
 
-    Two cases are not schedulable yet:
+    Refused:
 
-    * a **partial-sum spill** (see :func:`spills_partial_sums`): TVM 0.27's primitives cannot read a spilled tile
-      back into the buffer the MAC block accumulates into (the module docstring lists what fails and why);
+    * a **partial-sum spill** rfactor cannot take (see :func:`spills_partial_sums` and the module docstring):
+      several reduction loops above the spilling stage; a GB spill with the output also held at RF; a spatial
+      reduction loop above a per-PE output stage. A spill over exactly one temporal reduction loop, at GB (output
+      bypassing RF) or at RF (none at GB), is scheduled (:func:`spill_loop`);
     * a **strided channel tile** in a grouped conv: TIR has one channel axis ``g·(K/G) + k`` (``g·(C/G) + c`` for
       the input), so a tile that spans several groups but only part of ``K/G`` is strided. TVM caches the
       bounding box: more than the tile for reads and, for an output, a write-back that overwrites outputs the
       tile never computed. It happens when a G loop with factor > 1 lies below a stage's attach point while a
       K (or C) loop with factor > 1 lies above it.
     """
-    for level in ("GB", "RF"):
-        cut = mapping.cut(level, "O")
-        if cut is not None and spills_partial_sums(mapping, cut):
-            return f"spills partial sums at {level} (a reduction loop above the output tile)"
+    reason = _spill_plan(mapping)[0]
+    if reason is not None:
+        return reason
     if workload.G > 1 and workload.op in ("group_conv2d", "depthwise_conv2d"):
         for operand, inner in (("O", "K"), ("W", "K"), ("I", "C")):
             for level in ("GB", "RF"):
@@ -272,10 +293,69 @@ def spills_partial_sums(mapping: Mapping, cut: int) -> bool:
 
     True when a reduction loop (factor > 1) lies above the stage's :func:`attach_position`: a temporal one
     revisits the tile after eviction; a spatial one above a stage attached below the spatial loops would make each
-    PE's stage drain its own partial sums into the parent. Neither is schedulable in TVM 0.27 (module docstring).
+    PE's stage drain its own partial sums into the parent. :func:`apply_mapping` schedules the single-temporal-loop
+    case with rfactor (module docstring); :func:`unschedulable_reason` names the others.
     """
     attach = attach_position(mapping, "O", cut)
     return any(l.dim in REDUCTION_DIMS and l.factor > 1 for l in mapping.loops[: max(attach, 0)])
+
+
+def _reduction_loops_above(mapping: Mapping, cut: int) -> list[int]:
+    """Positions of the reduction loops (factor > 1) above the output stage cut at ``cut``'s attach point."""
+    attach = attach_position(mapping, "O", cut)
+    return [i for i, l in enumerate(mapping.loops[: max(attach, 0)]) if l.dim in REDUCTION_DIMS and l.factor > 1]
+
+
+def _spill_plan(mapping: Mapping) -> tuple[str | None, tuple[str, int] | None]:
+    """``(reason, None)`` for a spill :func:`apply_mapping` refuses, ``(None, (level, position))`` for one it
+    schedules by rfactoring the loop at ``position``, ``(None, None)`` when the output does not spill."""
+    gb_cut, rf_cut = mapping.cut("GB", "O"), mapping.cut("RF", "O")
+    gb_spills = gb_cut is not None and spills_partial_sums(mapping, gb_cut)
+    rf_spills = rf_cut is not None and spills_partial_sums(mapping, rf_cut)
+    if not gb_spills and not rf_spills:
+        return None, None
+    if gb_spills and rf_cut is not None:
+        # The GB-spilling loop lies above the RF stage too. rfactor adds the partial sums on the GB write-back, so
+        # each RF tile starts from zero: the RF would not read back the (E - D)·U words the cost model charges it.
+        return (
+            "spills partial sums at GB and RF (the output is held at RF below a GB spill; rfactor adds partial "
+            "sums only on the GB write-back, so RF would not read them back as the cost model charges)",
+            None,
+        )
+    level, cut = ("GB", gb_cut) if gb_spills else ("RF", rf_cut)
+    above = _reduction_loops_above(mapping, cut)
+    if len(above) > 1:
+        # rfactor factors one loop; a second one would revisit the rf tile after its write-back.
+        dims = ", ".join(f"{mapping.loops[i].dim}{mapping.loops[i].factor}" for i in above)
+        return f"spills partial sums at {level} over {len(above)} reduction loops ({dims}); rfactor takes one", None
+    if mapping.loops[above[0]].spatial:
+        # A spatial reduction loop above a per-PE output stage: each PE would drain its own partial sums.
+        return f"spills partial sums at {level} across a spatial reduction loop above the per-PE output stage", None
+    return None, (level, above[0])
+
+
+def spill_loop(mapping: Mapping) -> tuple[str, int] | None:
+    """``(level, position)`` of the loop :func:`apply_mapping` rfactors for a schedulable partial-sum spill.
+
+    ``None`` when the output does not spill, or spills in a way :func:`unschedulable_reason` refuses. The loop is
+    the one temporal reduction loop (factor > 1) above the output stage's attach point at ``level``.
+    """
+    return _spill_plan(mapping)[1]
+
+
+def _rfactor(sch: Any, main: Any, loop_rvs: list[Any], position: int) -> tuple[Any, Any, list[Any]]:
+    """``rfactor`` the loop at mapping ``position``: ``(rf block, write-back block, loop_rvs of the rf block)``.
+
+    The rf block keeps the loop nest (the factored loop becomes spatial: one partial-sum tile per iteration); the
+    original block becomes the write-back ``O[...] += rf[k, ...]`` in a nest of its own, which
+    :func:`_place_caches` moves to the output's GB attach loop. The old LoopRVs do not survive rfactor reliably,
+    so the rf block's loops are looked up again by their index in the nest (rfactor keeps the order).
+    """
+    loops = [sch.get(rv) for rv in sch.get_loops(main)]
+    index = [None if rv is None else next(j for j, l in enumerate(loops) if l.same_as(sch.get(rv))) for rv in loop_rvs]
+    rf_block = sch.rfactor(loop_rvs[position], factor_axis=0)
+    rf_loops = sch.get_loops(rf_block)
+    return rf_block, main, [None if j is None else rf_loops[j] for j in index]
 
 
 def _attach_rv(loop_rvs: list[Any], mapping: Mapping, position: int) -> Any:
@@ -294,7 +374,13 @@ def _read_index(sch: Any, block: Any, buffer_name: str) -> int:
 
 
 def _place_caches(
-    sch: Any, main: Any, mapping: Mapping, buffers: dict[str, str], loop_rvs: list[Any]
+    sch: Any,
+    main: Any,
+    mapping: Mapping,
+    buffers: dict[str, str],
+    loop_rvs: list[Any],
+    write_back: Any = None,
+    spill_level: str | None = None,
 ) -> list[ScheduledStage]:
     stages: list[ScheduledStage] = []
     top: list[Any] = []
@@ -325,14 +411,26 @@ def _place_caches(
         if operand == "I" and first_stage is not None:
             _inline_padding(sch, first_stage)
     # Outputs: write-back stages, outer level first so the RF stage writes into the GB copy.
+    out_stages: dict[str, ScheduledStage] = {}
+    if write_back is not None:
+        # rfactor's buffer is the spilled tile; its write-back reads the partial sums so far from the parent level
+        # and adds the tile (the read-modify-write the cost model charges as read-back + update). Placed first, so
+        # that a GB stage above an RF spill is made from (and drains) the write-back.
+        sch.set_scope(main, 0, SCOPES[spill_level])
+        _attach(sch, write_back, attach_loop("O", mapping.cut(spill_level, "O")), reverse=True)
+        buffer = sch.get(main).writes[0].source.name
+        out_stages[spill_level] = ScheduledStage("O", spill_level, sch.get(write_back).name_hint, buffer, "accumulate")
     for level in ("GB", "RF"):
         cut = mapping.cut(level, "O")
-        if cut is None:
+        if cut is None or level in out_stages:
             continue
-        wb = sch.cache_write(main, 0, SCOPES[level])
+        # Below a GB spill the RF stage drains the rf block; above an RF spill the GB stage drains the write-back.
+        writer = write_back if spill_level == "RF" else main
+        wb = sch.cache_write(writer, 0, SCOPES[level])
         _attach(sch, wb, attach_loop("O", cut), reverse=True)
         wb_block = sch.get(wb)
-        stages.append(ScheduledStage("O", level, wb_block.name_hint, wb_block.reads[0].source.name, "write"))
+        out_stages[level] = ScheduledStage("O", level, wb_block.name_hint, wb_block.reads[0].source.name, "write")
+    stages += [out_stages[level] for level in ("GB", "RF") if level in out_stages]
     return stages
 
 
@@ -395,7 +493,9 @@ def stage_transfer_counts(mod: Any) -> dict[str, int]:
     """Elements each block moves in one run: the product of all loop extents around it, predicates ignored.
 
     For a cache stage this is (number of fills) × (tile elements), the quantity the cost model counts as a
-    level's fills or write-backs.
+    level's fills or write-backs. For the rfactor write-back of a spill (stage kind ``accumulate``) it is the
+    parent's updates, and also its reads of the parent (one read-modify-write per element and visit): minus one
+    first visit per output element, the cost model's read-backs.
     """
     from tvm.sym.analyzer import Analyzer
 
