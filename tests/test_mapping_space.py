@@ -249,6 +249,8 @@ def test_genome_of_a_hand_written_row_stationary_mapping():
 
 
 def test_schedulable_only_excludes_partial_sum_spills():
+    """The space's vectorised rule still leaves out every spill, though ``schedule.py`` now schedules the spills
+    over one temporal reduction loop with rfactor: a conservative subset of the schedulable mappings."""
     from tvm_codesign.schedule import spills_partial_sums
 
     def spill(m: Mapping) -> bool:
@@ -273,14 +275,22 @@ def test_schedulable_only_excludes_partial_sum_spills():
     ids=lambda w: w.name,
 )
 def test_unschedulable_matches_the_schedule_module_on_grouped_convs(wl):
-    from tvm_codesign.schedule import unschedulable_reason
+    """The space refuses what ``schedule.unschedulable_reason`` refuses, plus every partial-sum spill (its rule has
+    not followed the rfactor spills ``schedule.py`` now schedules: conservative, never unschedulable)."""
+    from tvm_codesign.schedule import spills_partial_sums, unschedulable_reason
+
+    def spill(m: Mapping) -> bool:
+        return any(spills_partial_sums(m, m.cut(lv, "O")) for lv in ("GB", "RF") if m.cut(lv, "O") is not None)
 
     rng = np.random.default_rng(12)
     for hw in (EYERISS, VTA):
         space = _space(wl, hw, None)
         batch = space.decode_batch(np.concatenate([space.uniform(300, rng), space.sample(300, rng)]))
-        want = [unschedulable_reason(wl, m) is not None for m in batch.to_mappings()]
+        mappings = batch.to_mappings()
+        refused = [unschedulable_reason(wl, m) is not None for m in mappings]
+        want = [r or spill(m) for r, m in zip(refused, mappings)]
         assert space.unschedulable(batch).tolist() == want and any(want) and not all(want)
+        assert any(spill(m) and not r for r, m in zip(refused, mappings))  # spills schedule.py now takes
         sched = _space(wl, hw, None, schedulable_only=True)
         assert all(unschedulable_reason(wl, sched.decode(g)) is None for g in sched.sample(100, rng))
 
