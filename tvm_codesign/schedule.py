@@ -348,7 +348,7 @@ def _rfactor(sch: Any, main: Any, loop_rvs: list[Any], position: int) -> tuple[A
 
     The rf block keeps the loop nest (the factored loop becomes spatial: one partial-sum tile per iteration); the
     original block becomes the write-back ``O[...] += rf[k, ...]`` in a nest of its own, which
-    :func:`_place_caches` moves to the output's GB attach loop. The old LoopRVs do not survive rfactor reliably,
+    :func:`_place_caches` moves to the spilling stage's attach loop. The old LoopRVs do not survive rfactor reliably,
     so the rf block's loops are looked up again by their index in the nest (rfactor keeps the order).
     """
     loops = [sch.get(rv) for rv in sch.get_loops(main)]
