@@ -10,8 +10,9 @@ Two regimes, both reported:
 
 Results go to ``benchmarks/results/inner_search.{jsonl,md,csv,png}``. The ``.jsonl`` holds one finished run per
 line and is appended and fsynced as runs finish, so a killed benchmark resumes where it stopped (``--fresh`` starts
-over). Default: 3 seeds in both regimes (about 20 minutes of equal-evaluation runs and 60 minutes of 60 s runs on
-2 cores, under the issue's 90 minutes); ``--full``: 5 seeds.
+over). Default: 3 seeds in both regimes; ``--full``: 5 seeds. Measured on the shared 2-core machine: ~20 minutes of
+equal-evaluation runs for random, bo and xgb (bo ~50 s per run), ~10 more for skopt, and 63 minutes of timed runs
+(60 runs of 60 s; a bo ask in progress at 60 s can overrun it by up to ~40 s): about 90 minutes in all.
 
     python benchmarks/inner_search.py [--full] [--quick] [--strategies random,bo,skopt,xgb] [--regime evals|time|both]
 """
@@ -269,7 +270,16 @@ def _targets(rows: list[dict], layers: list[str], strategies: list[str]) -> list
         md.append(f"| {layer} | {_fmt(bo)} | " + " | ".join(_fmt(v) for v in vals) + " | " + " | ".join(ok) + " |")
     md += ["", "In brackets: bo's EDP over the rival's. Met on "
            + ", ".join(f"{met[s]}/{len(layers)} layers against {s}@{m}" for s, _, m in rivals) + ".", ""]
-    return md
+    # Medians of three hide how seeds spread: a single stuck run decides a miss.
+    md += ["Per seed (seed order), bo@200 and random@2000:", "", "| layer | bo@200 | random@2000 |", "| --- | --- | --- |"]
+    for layer in layers:
+        cols = []
+        for s, regime, m in (("bo", "evals", 200), ("random", "evals2000", 2000)):
+            runs = sorted(_runs(rows, layer, s, regime), key=lambda r: r["seed"])
+            cols.append(" ".join(_fmt(math.exp(v) if math.isfinite(v) else v)
+                                 for v in (_best_at(r["history"], "evaluations", m) for r in runs)))
+        md.append(f"| {layer} | {cols[0]} | {cols[1]} |")
+    return md + [""]
 
 
 def _wall_time(rows: list[dict], layers: list[str], strategies: list[str], seconds: float) -> list[str]:
