@@ -239,10 +239,34 @@ def _tables(rows: list[dict], layers: list[str], strategies: list[str], seconds:
                     csv.append(f"{layer},{strategy},{regime},{mark},{'' if math.isinf(edp) else f'{edp:.6e}'},{n}")
             md.append(f"| {layer} | {strategy} | " + " | ".join(cells) + " |")
     md += ["", "Values are exp(median log EDP) over seeds; `none`: no valid mapping by then in some run.", ""]
+    md += _spread(rows, layers, strategies, seconds)
     md += _targets(rows, layers, strategies)
     md += _wall_time(rows, layers, strategies, seconds)
     md += ["## Configuration", ""] + [f"* {line}" for line in NOTES] + [""]
     return {"md": "\n".join(md) + "\n", "csv": "\n".join(csv) + "\n"}
+
+
+def _spread(rows: list[dict], layers: list[str], strategies: list[str], seconds: float) -> list[str]:
+    """Spread over seeds: best and worst run's EDP at 200 evaluations (``random`` also 2000) and at the end of the
+    timed runs."""
+    end = max([t for t in TIME_MARKS if t <= seconds], default=seconds)
+    md = ["## Spread over seeds (best–worst run)", "",
+          f"| layer | strategy | 200 evals | 2000 evals | {end:g} s |", "| --- | --- | --- | --- | --- |"]
+    for layer in layers:
+        for strategy in strategies:
+            cells = []
+            for regime, mark in (("evals", 200), ("evals2000", 2000), ("time", end)):
+                key = "seconds" if regime == "time" else "evaluations"
+                vals = [_best_at(r["history"], key, mark) for r in _runs(rows, layer, strategy, regime)]
+                finite = [math.exp(v) for v in vals if math.isfinite(v)]
+                if not vals:
+                    cells.append("")
+                elif len(finite) < len(vals):
+                    cells.append(f"none in {len(vals) - len(finite)} of {len(vals)}")
+                else:
+                    cells.append(f"{min(finite):.2e}–{max(finite):.2e}")
+            md.append(f"| {layer} | {strategy} | " + " | ".join(cells) + " |")
+    return md + [""]
 
 
 def _targets(rows: list[dict], layers: list[str], strategies: list[str]) -> list[str]:
