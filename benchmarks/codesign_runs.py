@@ -7,6 +7,7 @@ against the paper's baselines). Every run goes through the library's own API (:f
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import math
@@ -76,6 +77,21 @@ class RunSpec:
     jobs: int = 2
 
 
+def run_folder(work: Path, model: str, label: str, seed: int, budget_hw: int, budget_sw: int) -> Path:
+    """Where one co-design run keeps its trial log (one folder per model, label, seed and budgets)."""
+    return work / model / f"{label}-s{seed}-hw{budget_hw}-sw{budget_sw}"
+
+
+def add_run_arguments(p: argparse.ArgumentParser, models: str, budget_hw_help: str) -> None:
+    """The flags the co-design benchmarks share."""
+    p.add_argument("--models", default=models)
+    p.add_argument("--budget-hw", type=int, default=None, help=budget_hw_help)
+    p.add_argument("--budget-sw", type=int, default=1500, help="mapping evaluations per layer")
+    p.add_argument("--jobs", type=int, default=2, help="worker processes")
+    p.add_argument("--full", action="store_true", help="twice the hardware evaluations (codesign_zoo: also 5 seeds)")
+    p.add_argument("--table-only", action="store_true", help="only rewrite the tables from the finished runs")
+
+
 def best_trace(trials: Iterable[dict[str, Any]]) -> list[float | None]:
     """Best feasible EDP after each evaluation (``None`` until the first feasible one)."""
     best, out = math.inf, []
@@ -101,7 +117,7 @@ def run_codesign_spec(spec: RunSpec, workloads: list[Any], work: Path, executor:
     settings = InnerSettings(budget=spec.budget_sw, seed=spec.seed)
     limits = Limits(max_latency_cycles=spec.max_latency_cycles)
     initial = _warm_start(space, system, ())
-    folder = work / spec.model / f"{spec.label}-s{spec.seed}-hw{spec.budget_hw}-sw{spec.budget_sw}"
+    folder = run_folder(work, spec.model, spec.label, spec.seed, spec.budget_hw, spec.budget_sw)
     folder.mkdir(parents=True, exist_ok=True)
     header = {"spec": dataclasses.asdict(spec), "inner": settings.to_json(), "area_budget_mm2": budget,
               "fill_share": CODESIGN_FILL_SHARE, "outer_defaults": OUTER_DEFAULTS.get(spec.strategy, {})}
@@ -172,11 +188,6 @@ def layer_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Per-layer energy and cycles (one call each) of a summarised evaluation, mappings left out."""
     keep = ("workload", "count", "energy_pj", "cycles", "edp", "utilisation", "dram_energy_pj")
     return [{k: layer[k] for k in keep} for layer in summary["layers"]]
-
-
-def geomean(xs: Iterable[float]) -> float:
-    xs = [x for x in xs if x is not None and x > 0 and math.isfinite(x)]
-    return math.exp(sum(map(math.log, xs)) / len(xs)) if xs else math.nan
 
 
 def median(xs: Iterable[float]) -> float:

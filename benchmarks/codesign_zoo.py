@@ -29,12 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from codesign_runs import (  # noqa: E402
     RESULTS,
     RunSpec,
+    add_run_arguments,
     append_row,
     load_rows,
     median,
     model_workloads,
     run_baselines,
     run_codesign_spec,
+    run_folder,
 )
 
 LOG = RESULTS / "codesign_zoo.jsonl"
@@ -106,11 +108,9 @@ def run(models: list[str], seeds: list[int], budgets_hw: dict[str, int], budget_
 
 def evaluation_seconds(row: dict[str, Any]) -> float:
     """Σ wall seconds of the run's hardware evaluations (inner searches), read from its trial log."""
-    import json
-
-    folder = WORK / row["model"] / f"{row['label']}-s{row['seed']}-hw{row['budget_hw']}-sw{row['budget_sw']}"
-    lines = (folder / "trials.jsonl").read_text().splitlines()[1:]
-    return sum(json.loads(line).get("seconds") or 0.0 for line in lines if line.strip())
+    folder = run_folder(WORK, row["model"], row["label"], row["seed"], row["budget_hw"], row["budget_sw"])
+    trials = load_rows(folder / "trials.jsonl")[1:]  # the first line is the log's header
+    return sum(t.get("seconds") or 0.0 for t in trials)
 
 
 def _fmt(x: float) -> str:
@@ -238,14 +238,8 @@ def plot(models: list[str], budgets_hw: dict[str, int], budget_sw: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--models", default="dqn,resnet18")
+    add_run_arguments(p, "dqn,resnet18", "hardware evaluations per run (default 24; doubled by --full)")
     p.add_argument("--seeds", type=int, default=None, help="number of seeds (default 3, --full 5)")
-    p.add_argument("--budget-hw", type=int, default=None,
-                   help="hardware evaluations per run (default 24; doubled by --full)")
-    p.add_argument("--budget-sw", type=int, default=1500)
-    p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--full", action="store_true")
-    p.add_argument("--table-only", action="store_true")
     a = p.parse_args(argv)
     models = [m for m in a.models.split(",") if m]
     seeds = list(range(a.seeds or (5 if a.full else 3)))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 import statistics
 import sys
 import time
@@ -29,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from codesign_runs import (  # noqa: E402
     RESULTS,
     RunSpec,
+    add_run_arguments,
     append_row,
     load_rows,
     model_workloads,
@@ -160,9 +160,8 @@ def write(models: list[str], budget_hw: int, budget_sw: int) -> str:
             "`distance_to_limit.csv`.", "",
             "| model | config | median EDP / bound | worst layer | worst EDP / bound |", "| --- | --- | --- | --- | --- |"]
     for r in rows:
-        ds = distance_rows(r)
         for config in CONFIGS:
-            xs = [d for d in ds if d["config"] == config]
+            xs = [d for d in dist if d["model"] == r["model"] and d["config"] == config]
             worst = max(xs, key=lambda d: d["edp_over_bound"])
             out.append(f"| {r['model']} | {config} | {statistics.median(d['edp_over_bound'] for d in xs):.2f} "
                        f"| {worst['layer']} | {worst['edp_over_bound']:.2f} |")
@@ -175,13 +174,8 @@ def write(models: list[str], budget_hw: int, budget_sw: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--models", default=",".join(ZOO))
+    add_run_arguments(p, ",".join(ZOO), "hardware evaluations (default 24, --full 48)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--budget-hw", type=int, default=None, help="hardware evaluations (default 24, --full 48)")
-    p.add_argument("--budget-sw", type=int, default=1500)
-    p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--full", action="store_true")
-    p.add_argument("--table-only", action="store_true")
     a = p.parse_args(argv)
     models = [m for m in a.models.split(",") if m]
     budget_hw = a.budget_hw or (48 if a.full else 24)

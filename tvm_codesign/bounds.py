@@ -18,7 +18,7 @@ import dataclasses
 from typing import Iterable
 
 from .cost_arrays import touched_rows
-from .hardware import OPERANDS, HardwareConfig, SystemParams
+from .hardware import OPERANDS, SystemParams
 from .technology import dram_pj, mac_energy_pj
 from .workload import Workload
 
@@ -71,11 +71,6 @@ def layer_bound(workload: Workload, system: SystemParams, num_pes: int | None = 
     compute = 0.0 if num_pes is None else workload.macs / num_pes
     dram_c = dram_bytes / system.dram_bandwidth
     return LayerBound(mac_e + dram_e, max(compute, dram_c), mac_e, dram_e, compute, dram_c)
-
-
-def hardware_layer_bound(workload: Workload, hw: HardwareConfig) -> LayerBound:
-    """:func:`layer_bound` on ``hw``'s PE array and system parameters."""
-    return layer_bound(workload, hw.system, hw.num_pes)
 
 
 @dataclasses.dataclass(frozen=True)

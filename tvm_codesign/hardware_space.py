@@ -563,7 +563,7 @@ class HardwareSpace:
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``(m, genome_size)`` genomes within the budget, ``m = n`` unless nothing fits (then ``m = 0``).
 
-        Uniform draws (:meth:`sample_uniform`); with ``fill_share > 0``, that share of them (every ``k``-th row) is
+        Uniform draws (:meth:`sample_uniform`); with ``fill_share > 0``, each row with probability ``fill_share`` is
         then grown to fill the budget (:meth:`grow`).
         """
         g = self.sample_uniform(n, rng)
