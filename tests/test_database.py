@@ -20,6 +20,25 @@ from tvm_codesign.schedule import spill_loop, unschedulable_reason
 from .layers_util import schedulable_layers
 
 
+TARGET = tvm.target.Target("llvm")
+
+
+def _apply_database(lowered, db) -> tvm.IRModule:
+    """The module after stock ``MetaScheduleApplyDatabase`` with the database in ``db``, for llvm."""
+    with TARGET, tvm.transform.PassContext(opt_level=3):
+        return relax.transform.MetaScheduleApplyDatabase(str(db))(lowered)
+
+
+def _assert_matches_onnxruntime(name: str, applied) -> None:
+    """Compile ``applied`` for llvm, run zoo model ``name`` on a seeded input and compare with onnxruntime."""
+    vm = relax.VirtualMachine(tvm.compile(applied, target=TARGET), tvm.cpu())
+    (inp, shape), = input_shapes(name).items()
+    x = np.random.default_rng(1).standard_normal(shape).astype("float32")
+    got = vm["main"](tvm.runtime.tensor(x)).numpy()
+    want = ort.InferenceSession(str(zoo_path(name))).run(None, {inp: x})[0]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("name,hw_name", [("dqn", "eyeriss"), ("mlp", "vta")])
 def test_database_applies_and_matches_onnxruntime(name, hw_name, tmp_path):
     lowered = lower_to_tir(load_model(name))
@@ -33,18 +52,10 @@ def test_database_applies_and_matches_onnxruntime(name, hw_name, tmp_path):
     assert len((tmp_path / "db" / RECORD_FILE).read_text().splitlines()) == len(sources)
     assert len((tmp_path / "db" / WORKLOAD_FILE).read_text().splitlines()) == len(sources)
 
-    target = tvm.target.Target("llvm")
-    with target, tvm.transform.PassContext(opt_level=3):
-        applied = relax.transform.MetaScheduleApplyDatabase(str(tmp_path / "db"))(lowered)
+    applied = _apply_database(lowered, tmp_path / "db")
     for primfunc in sources:  # every MAC PrimFunc now carries the accelerator's cache stages
         assert "global.codesign_gb" in applied[primfunc].script() or "global.codesign_rf" in applied[primfunc].script()
-
-    vm = relax.VirtualMachine(tvm.compile(applied, target=target), tvm.cpu())
-    (inp, shape), = input_shapes(name).items()
-    x = np.random.default_rng(1).standard_normal(shape).astype("float32")
-    got = vm["main"](tvm.runtime.tensor(x)).numpy()
-    want = ort.InferenceSession(str(zoo_path(name))).run(None, {inp: x})[0]
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    _assert_matches_onnxruntime(name, applied)
 
 
 def test_unschedulable_mappings_are_skipped_with_reason(tmp_path):
@@ -78,15 +89,8 @@ def test_spilling_mappings_replay_from_the_database_and_match_onnxruntime(name, 
     sources = {s[0] for w in workloads for s in w.sources}
     assert {r[0] for r in report.records} == sources and not report.skipped
 
-    target = tvm.target.Target("llvm")
-    with target, tvm.transform.PassContext(opt_level=3):
-        applied = relax.transform.MetaScheduleApplyDatabase(str(tmp_path / "db"))(lowered)
+    applied = _apply_database(lowered, tmp_path / "db")
     for w in workloads:  # the replayed trace made the rf block out of each MAC block
         for primfunc, block in w.sources:
             assert f'T.sblock("{block}_rf")' in applied[primfunc].script()
-    vm = relax.VirtualMachine(tvm.compile(applied, target=target), tvm.cpu())
-    (inp, shape), = input_shapes(name).items()
-    x = np.random.default_rng(1).standard_normal(shape).astype("float32")
-    got = vm["main"](tvm.runtime.tensor(x)).numpy()
-    want = ort.InferenceSession(str(zoo_path(name))).run(None, {inp: x})[0]
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    _assert_matches_onnxruntime(name, applied)
