@@ -6,7 +6,7 @@ import numpy as np
 
 from tvm_codesign.extract import extract_workloads
 from tvm_codesign.mapping import Mapping, random_mappings
-from tvm_codesign.schedule import unschedulable_reason
+from tvm_codesign.schedulability import unschedulable_reason
 from tvm_codesign.workload import Workload
 
 

@@ -15,7 +15,7 @@ from tvm_codesign.extract import extract_workloads, lower_to_tir
 from tvm_codesign.frontend import load_model
 from tvm_codesign.hardware import preset
 from tvm_codesign.mapping import Mapping, random_mappings
-from tvm_codesign.schedule import spill_loop, unschedulable_reason
+from tvm_codesign.schedulability import spill_loop, unschedulable_reason
 
 from .layers_util import schedulable_layers
 
@@ -82,7 +82,7 @@ def test_spilling_mappings_replay_from_the_database_and_match_onnxruntime(name, 
     for w in workloads:
         spilling = (
             m for m in random_mappings(w, hw, 400, rng)
-            if unschedulable_reason(w, m) is None and (spill_loop(m) or ("", 0))[0] == level
+            if unschedulable_reason(w, m) is None and (spill_loop(w, m) or ("", 0))[0] == level
         )
         layers.append((w, next(spilling)))
     report = write_database(lowered, layers, tmp_path / "db")

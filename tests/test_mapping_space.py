@@ -13,6 +13,7 @@ from tvm_codesign.errors import CodesignError
 from tvm_codesign.hardware import preset
 from tvm_codesign.mapping import Mapping
 from tvm_codesign.mapping_space import MappingObjective, MappingSpace, _FactorTable, _temporal_candidates
+from tvm_codesign.schedulability import spills_partial_sums, unschedulable_reason
 from tvm_codesign.workload import DIMS, Workload
 
 R50 = Workload("r50_conv3x3", "conv2d", K=64, C=64, P=56, Q=56, R=3, S=3, padding=(1, 1, 1, 1))
@@ -248,49 +249,49 @@ def test_genome_of_a_hand_written_row_stationary_mapping():
         rs.genome_of(Mapping.from_levels(dram=[("K", 64), ("C", 64), ("P", 56), ("Q", 56), ("R", 3), ("S", 3)]))
 
 
-def test_schedulable_only_excludes_partial_sum_spills():
-    """The space's vectorised rule still leaves out every spill, though ``schedule.py`` now schedules the spills
-    over one temporal reduction loop with rfactor: a conservative subset of the schedulable mappings."""
-    from tvm_codesign.schedule import spills_partial_sums
+def _spills(m: Mapping) -> bool:
+    return any(spills_partial_sums(m, m.cut(lv, "O")) for lv in ("GB", "RF") if m.cut(lv, "O") is not None)
 
-    def spill(m: Mapping) -> bool:
-        return any(spills_partial_sums(m, m.cut(lv, "O")) for lv in ("GB", "RF") if m.cut(lv, "O") is not None)
 
+def test_schedulable_only_keeps_exactly_what_the_schedule_takes_spills_included():
+    """``schedulable_only`` is the schedulability rule, nothing more: validity equals "the cost model accepts it and
+    ``unschedulable_reason`` (one mapping at a time) says nothing", and the sampler draws the single-loop spills the
+    schedule rfactors."""
     rng = np.random.default_rng(8)
     for df in (None, "row_stationary"):
-        free = _space(R50, EYERISS, df)
-        raw = free.decode_batch(free.uniform(400, rng))
-        assert free.spills(raw).tolist() == [spill(m) for m in raw.to_mappings()]
-        assert free.spills(free.decode_batch(free.sample(400, rng))).any()  # the default keeps them
         sched = _space(R50, EYERISS, df, schedulable_only=True)
-        mappings = sched.decode_batch(sched.sample(300, rng)).to_mappings()
-        assert not any(spill(m) for m in mappings) and sched.acceptance_rate > 0.05
-        assert not any(spill(sched.decode(g)) for g in sched.neighbors(sched.sample(100, rng), rng))
+        free = _space(R50, EYERISS, df)
+        G = np.concatenate([free.uniform(300, rng), free.sample(300, rng)])
+        mappings = free.decode_batch(G).to_mappings()
+        want = [v and unschedulable_reason(R50, m) is None for v, m in zip(free.valid(G), mappings)]
+        assert sched.valid(G).tolist() == want and any(want) and not all(want)
+        assert any(_spills(m) and unschedulable_reason(R50, m) is not None for m in mappings)  # some are refused
+        drawn = sched.decode_batch(sched.sample(300, rng)).to_mappings()
+        assert all(unschedulable_reason(R50, m) is None for m in drawn) and sched.acceptance_rate > 0.05
+        assert sum(_spills(m) for m in drawn) >= 5, "the schedulable space must include the spills rfactor takes"
+        moved = sched.neighbors(sched.sample(100, rng), rng)
+        assert all(unschedulable_reason(R50, sched.decode(g)) is None for g in moved)
 
 
 @pytest.mark.parametrize(
     "wl",
-    [Workload("gc", "group_conv2d", G=4, K=2, C=2, P=6, Q=6, R=3, S=3), Workload("dw", "depthwise_conv2d", G=8, P=6,
-                                                                                   Q=6, R=3, S=3)],
+    [
+        Workload("gc", "group_conv2d", G=4, K=2, C=2, P=6, Q=6, R=3, S=3),
+        Workload("dw", "depthwise_conv2d", G=8, P=6, Q=6, R=3, S=3),
+        Workload("mm3d", "dense", N=496, K=32, C=32, tir_loops=(("N", (16, 31)),)),
+        Workload("bmm4d", "batch_matmul", G=6, N=31, K=31, C=32, tir_loops=(("G", (2, 3)),)),
+    ],
     ids=lambda w: w.name,
 )
-def test_unschedulable_matches_the_schedule_module_on_grouped_convs(wl):
-    """The space refuses what ``schedule.unschedulable_reason`` refuses, plus every partial-sum spill (its rule has
-    not followed the rfactor spills ``schedule.py`` now schedules: conservative, never unschedulable)."""
-    from tvm_codesign.schedule import spills_partial_sums, unschedulable_reason
-
-    def spill(m: Mapping) -> bool:
-        return any(spills_partial_sums(m, m.cut(lv, "O")) for lv in ("GB", "RF") if m.cut(lv, "O") is not None)
-
+def test_schedulable_batch_verdict_equals_the_one_mapping_verdict(wl):
+    """The space's vectorised verdict on a mixed batch equals the rule asked about each mapping alone, on the
+    layer kinds with extra rules (strided group tiles, tiles straddling fused TIR loops)."""
     rng = np.random.default_rng(12)
     for hw in (EYERISS, VTA):
         space = _space(wl, hw, None)
         batch = space.decode_batch(np.concatenate([space.uniform(300, rng), space.sample(300, rng)]))
-        mappings = batch.to_mappings()
-        refused = [unschedulable_reason(wl, m) is not None for m in mappings]
-        want = [r or spill(m) for r, m in zip(refused, mappings)]
-        assert space.unschedulable(batch).tolist() == want and any(want) and not all(want)
-        assert any(spill(m) and not r for r, m in zip(refused, mappings))  # spills schedule.py now takes
+        want = [unschedulable_reason(wl, m) is None for m in batch.to_mappings()]
+        assert space.schedulable(batch).tolist() == want and any(want) and not all(want)
         sched = _space(wl, hw, None, schedulable_only=True)
         assert all(unschedulable_reason(wl, sched.decode(g)) is None for g in sched.sample(100, rng))
 

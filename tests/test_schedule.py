@@ -29,19 +29,15 @@ from tvm_codesign.extract import extract_workloads, lower_to_tir
 from tvm_codesign.frontend import load_model
 from tvm_codesign.hardware import LEVELS, preset
 from tvm_codesign.inner import search_mapping
-from tvm_codesign.mapping import Mapping, random_mappings
-from tvm_codesign.schedule import (
-    apply_mapping,
-    attach_position,
-    lowered_buffer_sizes,
-    spill_loop,
-    spills_partial_sums,
-    stage_transfer_counts,
-    unschedulable_reason,
-)
-from tvm_codesign.workload import OPERANDS, Workload
+from tvm_codesign.loop_nest import attach_position
+from tvm_codesign.mapping import Mapping, MappingBatch, random_mappings
+from tvm_codesign.mapping_space import MappingSpace
+from tvm_codesign.schedulability import spill_loop, spills_partial_sums, unschedulable_reason
+from tvm_codesign.schedule import apply_mapping, lowered_buffer_sizes, stage_transfer_counts
+from tvm_codesign.workload import OPERANDS
 
 from .onnx_util import conv_model, make_model
+from .schedule_check import check_schedule, random_args, reference, run
 
 LAYERS = {
     "strided_conv": lambda: conv_model(8, 16, 8, 3, stride=2, pad=1),
@@ -64,89 +60,6 @@ def _layer(name: str):
     return w, lowered[func_name], block
 
 
-def _random_args(func, rng):
-    args = []
-    for p in func.params[:-1]:  # the last param is the output
-        ty = p.ty
-        shape = [int(d) for d in ty.shape]
-        args.append(rng.standard_normal(shape).astype("float32"))
-    return args
-
-
-def _reference(w: Workload, args: list[np.ndarray]) -> np.ndarray:
-    """The layer in numpy: sliding windows and einsum (padded, grouped), independent of TVM."""
-    if w.op in ("dense", "batch_matmul"):
-        return np.matmul(args[0], args[1])
-    x, wt = args[0], args[1]
-    pad = w.padding
-    xp = np.pad(x, ((0, 0), (0, 0), (pad[0], pad[2]), (pad[1], pad[3])))
-    g = w.G
-    n, c_all, _, _ = xp.shape
-    xg = xp.reshape(n, g, c_all // g, *xp.shape[2:])
-    win = np.lib.stride_tricks.sliding_window_view(xg, (w.R, w.S), axis=(3, 4))
-    win = win[:, :, :, :: w.stride[0], :: w.stride[1]][:, :, :, : w.P, : w.Q]
-    wg = wt.reshape(g, wt.shape[0] // g, *wt.shape[1:])
-    out = np.einsum("ngcpqrs,gkcrs->ngkpq", win, wg)
-    return out.reshape(n, g * (wt.shape[0] // g), w.P, w.Q)
-
-
-def _brute_footprint(w: Workload, mapping: Mapping, operand: str, attach: int, box: bool = True) -> int:
-    """Elements of the box (``box=True``) or the set of (padded) ``operand`` indices the loops below ``attach``
-    touch at the first iteration above it, by enumerating them."""
-    loops = mapping.loops[attach + 1 :]
-    ranges = []
-    for l in loops:
-        ranges.append(range(l.factor))
-    # Strides of each loop within its dim (inner loops of a dim are finer).
-    idx = {d: np.zeros(1, dtype=np.int64) for d in "GNKCPQRS"}
-    for pos, l in enumerate(mapping.loops):
-        inner = 1
-        for m in mapping.loops[pos + 1 :]:
-            if m.dim == l.dim:
-                inner *= m.factor
-        if pos > attach:
-            idx[l.dim] = (idx[l.dim][:, None] + np.arange(l.factor)[None, :] * inner).reshape(-1)
-    for d in idx:
-        idx[d] = idx[d][idx[d] < getattr(w, d)]  # padded iterations touch nothing
-    if operand == "W":
-        grids = np.meshgrid(idx["G"], idx["K"], idx["C"], idx["R"], idx["S"], indexing="ij")
-    elif operand == "O":
-        grids = np.meshgrid(idx["G"], idx["N"], idx["K"], idx["P"], idx["Q"], indexing="ij")
-    else:
-        g, n, c, p, r, q, s = np.meshgrid(
-            idx["G"], idx["N"], idx["C"], idx["P"], idx["R"], idx["Q"], idx["S"], indexing="ij"
-        )
-        h = p * w.stride[0] + r * w.dilation[0]
-        v = q * w.stride[1] + s * w.dilation[1]
-        grids = [g, n, c, h, v]
-    if not box:
-        keys = np.stack([x.reshape(-1) for x in grids], axis=1)
-        return len(np.unique(keys, axis=0))
-    # A buffer holds a box: per tensor axis, from the lowest to the highest index touched.
-    return int(np.prod([int(x.max() - x.min() + 1) if x.size else 0 for x in grids]))
-
-
-def _expected_transfer(cost, mapping: Mapping, operand: str, level: str, attach: int) -> float:
-    """What the cost model says a stage moves.
-
-    A GB stage moves GB's fills (outputs: GB's write-backs into DRAM). An RF stage attached above the spatial
-    loops moves, per fill, the union of the per-PE tiles: the parent's reads that feed the array (outputs: the
-    parent's updates). One attached below them runs once per PE: it moves the RF fills themselves (outputs: the
-    parent's updates still, as the PEs' output tiles are disjoint there).
-    """
-    oi = OPERANDS.index(operand)
-    lv = {name: i for i, name in enumerate(LEVELS)}
-    if level == "GB":
-        return cost.fills[lv["GB"], oi, 0] if operand != "O" else cost.updates[lv["DRAM"], oi, 0]
-    spatial = [i for i, l in enumerate(mapping.loops) if l.spatial and l.factor > 1]
-    if spatial and attach > spatial[0] and operand != "O":
-        return cost.fills[lv["RF"], oi, 0]
-    # Outputs: a stage below spatial loops (only possible over output dims: a reduction one would spill and is
-    # refused) drains each PE's own tile, E·T·PEs words in all, which is the union E·U the parent is updated with.
-    parent = "GB" if mapping.cut("GB", operand) is not None else "DRAM"
-    return cost.reads[lv[parent], oi, 0] if operand != "O" else cost.updates[lv[parent], oi, 0]
-
-
 @pytest.fixture(scope="module")
 def built_layers():
     return {name: _layer(name) for name in LAYERS}
@@ -162,10 +75,10 @@ def test_random_mappings_build_match_numpy_and_cost_model(layer, hw_name, built_
     perfect = [m for m in candidates if all(v == 0 for v in m.padding(w).values())]
     imperfect = [m for m in candidates if m not in perfect]
     assert len(perfect) >= 2 and imperfect, "sampler gave too few schedulable mappings"
-    args = _random_args(func, rng)
-    want = _reference(w, args)
+    args = random_args(func, rng)
+    want = reference(w, args)
     for mapping in perfect[:2] + imperfect[:1]:
-        _check_schedule(w, func, block, hw, mapping, args, want)
+        check_schedule(w, func, block, hw, mapping, args, want)
 
 
 @pytest.mark.parametrize("layer", list(LAYERS))
@@ -176,17 +89,17 @@ def test_random_spilling_mappings_build_match_numpy_and_cost_model(layer, hw_nam
     hw = preset(hw_name)
     rng = np.random.default_rng(zlib.crc32(f"spill/{layer}/{hw_name}".encode()))
     candidates = [
-        m for m in random_mappings(w, hw, 800, rng) if unschedulable_reason(w, m) is None and spill_loop(m) is not None
+        m for m in random_mappings(w, hw, 800, rng) if unschedulable_reason(w, m) is None and spill_loop(w, m) is not None
     ]
     assert all(any(spills_partial_sums(m, m.cut(lv, "O")) for lv in ("GB", "RF") if m.cut(lv, "O") is not None)
                for m in candidates)
     perfect = [m for m in candidates if all(v == 0 for v in m.padding(w).values())]
     imperfect = [m for m in candidates if m not in perfect]
     assert len(perfect) >= 2, "sampler gave too few schedulable spills"
-    args = _random_args(func, rng)
-    want = _reference(w, args)
+    args = random_args(func, rng)
+    want = reference(w, args)
     for mapping in perfect[:2] + imperfect[:1]:
-        _check_schedule(w, func, block, hw, mapping, args, want)
+        check_schedule(w, func, block, hw, mapping, args, want)
 
 
 @pytest.mark.parametrize("layer", list(LAYERS))
@@ -197,47 +110,10 @@ def test_searched_mappings_schedule_and_match_the_cost_model(layer, built_layers
     result = search_mapping(w, hw, strategy="random", budget=400, seed=0, schedulable_only=True)
     assert result.mapping is not None and result.cost.valid
     rng = np.random.default_rng(1)
-    args = _random_args(func, rng)
-    want = _reference(w, args)
+    args = random_args(func, rng)
+    want = reference(w, args)
     for mapping in [result.mapping] + [m for m, _, _ in result.pareto[:2]]:
-        _check_schedule(w, func, block, hw, mapping, args, want)
-
-
-def _check_schedule(w, func, block, hw, mapping, args, want) -> None:
-    """Build ``mapping`` as a schedule, compare with numpy, and (perfect factors) with the cost model's counts."""
-    sch, stages = apply_mapping(func, w, mapping, block)
-    lib = tvm.compile(sch.mod, target="llvm")
-    out = tvm.runtime.empty(want.shape, "float32")
-    lib["main"](*[tvm.runtime.tensor(a) for a in args], out)
-    np.testing.assert_allclose(out.numpy(), want, rtol=1e-4, atol=1e-4)
-    if any(v != 0 for v in mapping.padding(w).values()):
-        # With ceil splits TVM's cache boxes also cover the padded iterations' halo, which the cost model
-        # clips to the tensor: the counts below are compared on perfectly factored mappings.
-        return
-    cost = evaluate(w, hw, [mapping])
-    assert cost.valid[0]
-    sizes = lowered_buffer_sizes(sch.mod)
-    moved = stage_transfer_counts(sch.mod)
-    for st in stages:
-        attach = attach_position(mapping, st.operand, mapping.cut(st.level, st.operand))
-        assert sizes[st.buffer] == _brute_footprint(w, mapping, st.operand, attach), (st, str(mapping))
-        expected = _expected_transfer(cost, mapping, st.operand, st.level, attach)
-        touched = _brute_footprint(w, mapping, st.operand, attach, box=False)
-        if touched < sizes[st.buffer]:
-            # A strided window with gaps (stride > the window's rows): TVM holds and moves the box, the cost
-            # model only the rows the layer reads (docs/cost-model.md, "Strided windows").
-            if st.level == "GB":
-                assert cost.tile_words[1, OPERANDS.index(st.operand), 0] == touched, st
-            assert moved[st.block] > expected, (st, str(mapping))
-            continue
-        if st.level == "GB":
-            assert sizes[st.buffer] == cost.tile_words[1, OPERANDS.index(st.operand), 0], st
-        assert moved[st.block] == expected, (st, str(mapping))
-        if st.kind == "accumulate":
-            # The rfactor write-back reads the partial sums in the parent on every visit, the first included
-            # (where they are still the init's zeros); the cost model reads back only on the later visits. With
-            # perfect factors every output element has exactly one first visit.
-            assert moved[st.block] - want.size == cost.fills[LEVELS.index(st.level), OPERANDS.index("O"), 0], st
+        check_schedule(w, func, block, hw, mapping, args, want)
 
 
 def test_unschedulable_mappings_are_refused_with_a_reason(built_layers):
@@ -261,7 +137,7 @@ def test_unschedulable_mappings_are_refused_with_a_reason(built_layers):
         ),
     }
     for text, spill in refused.items():
-        assert spills_partial_sums(spill, spill.cut("RF", "O")) and spill_loop(spill) is None
+        assert spills_partial_sums(spill, spill.cut("RF", "O")) and spill_loop(w, spill) is None
         assert text in unschedulable_reason(w, spill)
         with pytest.raises(CodesignError, match="not schedulable yet"):
             apply_mapping(func, w, spill, block)
@@ -270,18 +146,10 @@ def test_unschedulable_mappings_are_refused_with_a_reason(built_layers):
         loops=[("K", 8), ("P", 7), ("Q", 7), ("C", 4), ("C", 4)],
         placement={"GB": {"I": 0, "W": 0, "O": 0}, "RF": {"I": None, "W": None, "O": 3}},
     )
-    assert unschedulable_reason(w, ok) is None and spill_loop(ok) is None
+    assert unschedulable_reason(w, ok) is None and spill_loop(w, ok) is None
     sch, stages = apply_mapping(func, w, ok, block)
     assert [s.operand + s.level for s in stages] == ["IGB", "WGB", "OGB", "ORF"]
     assert lowered_buffer_sizes(sch.mod)[stages[-1].buffer] == 1  # one output element per RF tile
-
-
-def _run(sch, args, shape) -> np.ndarray:
-    """Build ``sch`` for llvm and run it on ``args``."""
-    lib = tvm.compile(sch.mod, target="llvm")
-    out = tvm.runtime.empty(shape, "float32")
-    lib["main"](*[tvm.runtime.tensor(a) for a in args], out)
-    return out.numpy()
 
 
 def test_gb_spill_of_a_dense_is_an_rfactor_write_back(built_layers):
@@ -293,7 +161,6 @@ def test_gb_spill_of_a_dense_is_an_rfactor_write_back(built_layers):
     compacts to the 16-word tile; the write-back ``O += tile`` runs 24·16 = 384 times, each reading O once: its
     96 first visits (one per output element, reading the init's zero) are the reads the model leaves out.
     """
-    from tvm_codesign.hardware import LEVELS
 
     w, func, block = built_layers["dense"]
     hw = preset("vta")
@@ -301,7 +168,7 @@ def test_gb_spill_of_a_dense_is_an_rfactor_write_back(built_layers):
         loops=[("C", 4), ("K", 6), ("N", 4), ("K", 4), ("C", 8)],
         placement={"GB": {"I": 0, "W": 0, "O": 2}, "RF": {"I": None, "W": None, "O": None}},
     )
-    assert spills_partial_sums(spill, 2) and unschedulable_reason(w, spill) is None and spill_loop(spill) == ("GB", 0)
+    assert spills_partial_sums(spill, 2) and unschedulable_reason(w, spill) is None and spill_loop(w, spill) == ("GB", 0)
     sch, stages = apply_mapping(func, w, spill, block)
     acc = stages[-1]
     assert (acc.operand, acc.level, acc.kind) == ("O", "GB", "accumulate")
@@ -310,8 +177,8 @@ def test_gb_spill_of_a_dense_is_an_rfactor_write_back(built_layers):
     write_back = sch.get(sch.get_sblock(acc.block))
     assert write_back.init is not None  # O = 0 on the C4 loop's first iteration (LowerInitBlock: an if inside)
     rng = np.random.default_rng(3)
-    args = _random_args(func, rng)
-    np.testing.assert_allclose(_run(sch, args, (4, 24)), args[0] @ args[1], rtol=1e-4, atol=1e-4)
+    args = random_args(func, rng)
+    np.testing.assert_allclose(run(sch.mod, args, (4, 24)), args[0] @ args[1], rtol=1e-4, atol=1e-4)
     assert lowered_buffer_sizes(sch.mod)[acc.buffer] == 16
     moved = stage_transfer_counts(sch.mod)
     assert moved[acc.block] == 384 and moved[block + "_rf"] == 4 * 24 * 32  # the MACs
@@ -320,7 +187,7 @@ def test_gb_spill_of_a_dense_is_an_rfactor_write_back(built_layers):
     assert cost.valid[0] and cost.tile_words[g, o, 0] == 16
     assert cost.updates[d, o, 0] == 384 and cost.reads[d, o, 0] == cost.fills[g, o, 0] == 288
     assert moved[acc.block] - 4 * 24 == cost.reads[d, o, 0]  # reads of O in the TIR − first visits = read-backs
-    _check_schedule(w, func, block, hw, spill, args, args[0] @ args[1])
+    check_schedule(w, func, block, hw, spill, args, args[0] @ args[1])
 
 
 def test_rf_spill_of_a_conv_is_an_rfactor_write_back_into_the_gb_tile(built_layers):
@@ -332,7 +199,6 @@ def test_rf_spill_of_a_conv_is_an_rfactor_write_back_into_the_gb_tile(built_laye
     gives an RF-scope buffer compacted to 7 words; its write-back adds into the GB tile (392 words, drained to DRAM
     once by the GB stage, made from the write-back): 1568 executions, 392 of them first visits.
     """
-    from tvm_codesign.hardware import LEVELS
 
     w, func, block = built_layers["conv1x1"]
     hw = preset("eyeriss")
@@ -340,16 +206,16 @@ def test_rf_spill_of_a_conv_is_an_rfactor_write_back_into_the_gb_tile(built_laye
         loops=[("C", 4), ("K", 8), ("P", 7), ("Q", 7), ("C", 4)],
         placement={"GB": {"I": 0, "W": None, "O": 0}, "RF": {"I": None, "W": None, "O": 3}},
     )
-    assert not spills_partial_sums(spill, 0) and spills_partial_sums(spill, 3) and spill_loop(spill) == ("RF", 0)
+    assert not spills_partial_sums(spill, 0) and spills_partial_sums(spill, 3) and spill_loop(w, spill) == ("RF", 0)
     sch, stages = apply_mapping(func, w, spill, block)
     assert [(s.operand, s.level, s.kind) for s in stages] == [
         ("I", "GB", "read"), ("O", "GB", "write"), ("O", "RF", "accumulate")
     ]
     gb_stage, acc = stages[1], stages[2]
     rng = np.random.default_rng(4)
-    args = _random_args(func, rng)
-    want = _reference(w, args)
-    np.testing.assert_allclose(_run(sch, args, want.shape), want, rtol=1e-4, atol=1e-4)
+    args = random_args(func, rng)
+    want = reference(w, args)
+    np.testing.assert_allclose(run(sch.mod, args, want.shape), want, rtol=1e-4, atol=1e-4)
     sizes = lowered_buffer_sizes(sch.mod)
     assert sizes[acc.buffer] == 7 and sizes[gb_stage.buffer] == 392
     moved = stage_transfer_counts(sch.mod)
@@ -359,7 +225,7 @@ def test_rf_spill_of_a_conv_is_an_rfactor_write_back_into_the_gb_tile(built_laye
     assert cost.valid[0] and cost.tile_words[r, o, 0] == 7
     assert cost.updates[g, o, 0] == 1568 and cost.fills[r, o, 0] == 1176 and cost.updates[d, o, 0] == 392
     assert moved[acc.block] - 392 == cost.fills[r, o, 0]
-    _check_schedule(w, func, block, hw, spill, args, want)
+    check_schedule(w, func, block, hw, spill, args, want)
 
 
 def test_gb_spill_of_a_grouped_conv(built_layers):
@@ -372,13 +238,13 @@ def test_gb_spill_of_a_grouped_conv(built_layers):
         loops=[("G", 4), ("R", 3), ("K", 2), ("P", 6), ("Q", 6), ("C", 2), ("S", 3)],
         placement={"GB": {"I": 0, "W": 0, "O": 3}, "RF": {"I": None, "W": None, "O": None}},
     )
-    assert spill_loop(spill) == ("GB", 1) and unschedulable_reason(w, spill) is None
+    assert spill_loop(w, spill) == ("GB", 1) and unschedulable_reason(w, spill) is None
     cost = evaluate(w, hw, [spill])
     assert cost.updates[0, 2, 0] == 864 and cost.reads[0, 2, 0] == 576
     rng = np.random.default_rng(5)
-    args = _random_args(func, rng)
-    want = _reference(w, args)
-    _check_schedule(w, func, block, hw, spill, args, want)  # numpy, sizes, and 864 = 576 + 288 first visits
+    args = random_args(func, rng)
+    want = reference(w, args)
+    check_schedule(w, func, block, hw, spill, args, want)  # numpy, sizes, and 864 = 576 + 288 first visits
     sch, stages = apply_mapping(func, w, spill, block)
     assert stage_transfer_counts(sch.mod)[stages[-1].block] == 864
 
@@ -419,7 +285,7 @@ def test_tvm_027_cannot_read_partial_sums_back_in_place(built_layers):
         placement={"GB": {"I": 0, "W": 0, "O": 2}, "RF": {"I": None, "W": None, "O": None}},
     )
     # Scheduled instead with rfactor (test_gb_spill_of_a_dense_is_an_rfactor_write_back).
-    assert spills_partial_sums(spill, 2) and spill_loop(spill) == ("GB", 0)
+    assert spills_partial_sums(spill, 2) and spill_loop(w, spill) == ("GB", 0)
 
     def decomposed():
         """The nest split and reordered, the zero-init split off so that the MAC block reads the output."""
@@ -453,3 +319,128 @@ def test_tvm_027_cannot_read_partial_sums_back_in_place(built_layers):
     write_back = sch.write_at(rvs[1], main, 0, "global.codesign_gb")
     assert sch.get(write_back).writes[0].source.name == output
     assert sch.get(sch.get_loops(write_back)[-1]).same_as(sch.get(rvs[1]))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Canonical dims made of several TIR loops: N = 16 x 31 of a MatMul [16, 31, 32] x [32, 32] (a Linear layer on a
+# 3-D tensor), G = 2 x 3 of a batch matmul [2, 3, 31, 32] x [2, 3, 32, 31].
+
+FUSED = {
+    "matmul_3d": lambda: make_model(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [16, 31, 32]}, ["y"],
+        {"w": np.random.default_rng(0).standard_normal((32, 32))},
+    ),
+    "batch_matmul_4d": lambda: make_model(
+        [helper.make_node("MatMul", ["x", "y"], ["z"])], {"x": [2, 3, 31, 32], "y": [2, 3, 32, 31]}, ["z"]
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def fused_layers():
+    out = {}
+    for name, build in FUSED.items():
+        lowered = lower_to_tir(load_model(build()))
+        (w,) = extract_workloads(lowered, lowered=True).workloads
+        out[name] = (w, lowered[w.sources[0][0]], w.sources[0][1])
+    return out
+
+
+def test_fused_dims_are_recorded_with_their_tir_loops(fused_layers):
+    w, _, _ = fused_layers["matmul_3d"]
+    assert (w.op, w.N, w.K, w.C, w.tir_loops) == ("dense", 496, 32, 32, (("N", (16, 31)),))
+    b, _, _ = fused_layers["batch_matmul_4d"]
+    assert (b.op, b.G, b.N, b.K, b.C, b.tir_loops) == ("batch_matmul", 6, 31, 31, 32, (("G", (2, 3)),))
+
+
+@pytest.mark.parametrize("n_factors", [(3, 83, 2), (4, 31, 4), (1, 248, 2), (16, 31, 1), (2, 4, 62), (1, 16, 31)])
+def test_straddling_n_tiles_are_refused_and_aligned_ones_equal_numpy(n_factors, fused_layers):
+    """Nest N·K32·N·C32·N (outer to inner N factors ``n_factors``) with the output's GB tile at every cut: a tile
+    of N that is not a box of the TIR loops (16, 31) -- 2 rows across the 31-row boundary, 4 rows, 166 rows -- is
+    refused by the one rule (and so out of the schedulable space), every other one builds and equals numpy."""
+    w, func, block = fused_layers["matmul_3d"]
+    hw = preset("vta")
+    n0, n1, n2 = n_factors
+    loops = [("N", n0), ("K", 32), ("N", n1), ("C", 32), ("N", n2)]
+    rng = np.random.default_rng(sum(n_factors))
+    args = random_args(func, rng)
+    want = reference(w, args)
+    space = MappingSpace(w, hw, schedulable_only=True)
+    verdicts = []
+    for cut in range(len(loops) + 1):
+        mapping = Mapping(loops, {"GB": {"I": 0, "W": 0, "O": cut}})
+        # The tile the stage holds: the N factors inside its attach point (the innermost O-indexing loop above).
+        attach = attach_position(mapping, "O", cut)
+        tile = int(np.prod([f for i, (d, f) in enumerate(loops) if d == "N" and i > attach]))
+        straddles = not (tile >= 496 or tile in (1, 31) or tile % 31 == 0)  # boxes of [16, 31], by hand
+        reason = unschedulable_reason(w, mapping)
+        assert (reason is not None) == straddles, (tile, reason)
+        assert space.schedulable(MappingBatch.from_mappings([mapping])).tolist() == [not straddles]
+        if straddles:
+            assert "straddles" in reason and f"holds {tile} of N" in reason
+            with pytest.raises(CodesignError, match="straddles a boundary of the TIR loops"):
+                apply_mapping(func, w, mapping, block)
+        else:
+            check_schedule(w, func, block, hw, mapping, args, want)
+        verdicts.append(straddles)
+    if n_factors in ((3, 83, 2), (4, 31, 4)):
+        assert any(verdicts) and not all(verdicts)
+
+
+def test_batch_matmul_g_tile_across_heads_is_refused(fused_layers):
+    """G = 2 x 3 (batch x heads): a G tile of 2 spans heads (0, 2) and (1, 0), not a box; 3 and 6 are."""
+    w, func, block = fused_layers["batch_matmul_4d"]
+    hw = preset("vta")
+    rng = np.random.default_rng(7)
+    args = random_args(func, rng)
+    want = reference(w, args)
+    for g_outer, g_inner, refused in ((3, 2, True), (2, 3, False), (1, 6, False)):
+        loops = [("G", g_outer), ("K", 31), ("G", g_inner), ("N", 31), ("C", 32)]
+        mapping = Mapping([l for l in loops if l[1] > 1], {"GB": {"I": 0, "W": 0, "O": 2 if g_outer > 1 else 1}})
+        reason = unschedulable_reason(w, mapping)
+        assert (reason is not None) == refused, reason
+        if refused:
+            assert "of G = 2 x 3" in reason
+        else:
+            check_schedule(w, func, block, hw, mapping, args, want)
+
+
+SCHEDULE_KINDS = {**{name: LAYERS[name] for name in LAYERS}, **FUSED}
+
+
+def _agreement(name: str, n: int, seed: int) -> None:
+    lowered = lower_to_tir(load_model(SCHEDULE_KINDS[name]()))
+    (w,) = extract_workloads(lowered, lowered=True).workloads
+    func, block = lowered[w.sources[0][0]], w.sources[0][1]
+    rng = np.random.default_rng(seed)
+    for hw in (preset("eyeriss"), preset("vta")):
+        free = MappingSpace(w, hw)
+        sched = MappingSpace(w, hw, schedulable_only=True)
+        G = np.concatenate([free.uniform(n // 2, rng), free.sample(n - n // 2, rng)])
+        batch = free.decode_batch(G)
+        verdict = sched.schedulable(batch)
+        assert verdict.any() and not verdict.all()
+        spilled = 0
+        for i, mapping in enumerate(batch.to_mappings()):
+            try:
+                apply_mapping(func, w, mapping, block)
+                took = True
+            except CodesignError as err:
+                assert "not schedulable yet" in str(err), err
+                took = False
+            assert took == bool(verdict[i]), (i, str(mapping), unschedulable_reason(w, mapping))
+            spilled += took and spill_loop(w, mapping) is not None
+        assert spilled > 0, "no schedulable spill among the genomes"
+
+
+@pytest.mark.parametrize("name", list(SCHEDULE_KINDS))
+def test_search_and_apply_mapping_agree_on_what_is_schedulable(name):
+    """``MappingSpace(schedulable_only=True)``'s verdict on random genomes (uniform and sampled, spills among them)
+    is what ``apply_mapping`` does with them: schedules the ones it accepts, refuses the rest with the reason."""
+    _agreement(name, 50, 11)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(SCHEDULE_KINDS))
+def test_search_and_apply_mapping_agree_on_thousands_of_genomes(name):
+    _agreement(name, 3000, 12)

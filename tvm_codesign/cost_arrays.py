@@ -12,6 +12,7 @@ import functools
 
 import numpy as np
 
+from .loop_nest import attach_table, indexing_temporal_loops
 from .mapping import MappingBatch
 from .workload import DIMS, OPERAND_DIMS, Workload
 
@@ -86,10 +87,9 @@ class Nest:
         self.rows, self.cols = rows, cols
         self.pes = rows * cols
         spatial_big = ~temporal & big
-        temporal_big = temporal & big
+        temporal_big = self.temporal_big = temporal & big
         # Per dim: suffix products (tile extents), total product, spatial product. Dims with no loop of factor > 1
         # anywhere in the batch are constant 1 and skipped.
-        self.isdim: dict[int, np.ndarray] = {}
         self.suf: dict[int, np.ndarray] = {}
         self.sp: dict[int, np.ndarray] = {}
         self.prod = np.ones((len(DIMS), B))
@@ -97,7 +97,6 @@ class Nest:
             isd = dim == d
             if not (isd & big).any():
                 continue
-            self.isdim[d] = isd
             fd = fm1 * isd
             fd += one
             suf = np.empty((L + 1, B), ext_t)
@@ -127,6 +126,7 @@ class Nest:
                 seen |= spd_k[:, l]
             for j, d in enumerate(sw):
                 self.bad_pref[d] = badp[j].reshape(-1)
+        self._mb = mb
         self._lastrel: dict[str, np.ndarray] = {}
         self._dpre: np.ndarray | None = None
 
@@ -153,24 +153,11 @@ class Nest:
             return badp[self.L * self.B : (self.L + 1) * self.B]
         return badp[self.flat(c)]
 
-    def _relevant(self, op: str) -> np.ndarray:
-        """``(L, B)``: temporal loops of factor > 1 over a dim indexing ``op``."""
-        rel = self.temporal & self.big
-        for d, isd in self.isdim.items():
-            if DIMS[d] not in OPERAND_DIMS[op]:
-                rel = rel & ~isd
-        return rel
-
     def lastrel(self, op: str) -> np.ndarray:
         """``(L + 1, B)`` flat: 1 + slot of the innermost temporal loop (factor > 1) indexing ``op`` above each cut
-        (0 if none). Small ints and a running maximum: the cheapest scan numpy offers."""
+        (0 if none): :func:`tvm_codesign.loop_nest.attach_table`, the attach point the schedule uses too."""
         if op not in self._lastrel:
-            it = np.int8 if self.L < 127 else np.int32
-            rel = self._relevant(op).view(np.int8).astype(it, copy=False)
-            out = np.zeros((self.L + 1, self.B), it)
-            for l in range(self.L):
-                np.maximum(out[l], rel[l] * it(l + 1), out=out[l + 1])
-            self._lastrel[op] = out.ravel()
+            self._lastrel[op] = attach_table(self._mb.dim, self.fac, self._mb.kind, op, self.temporal_big).ravel()
         return self._lastrel[op]
 
     def fill_events(self, op: str, fi: np.ndarray) -> np.ndarray:
@@ -181,7 +168,7 @@ class Nest:
     def distinct_outputs(self, fi: np.ndarray) -> np.ndarray:
         """Distinct output tiles over time for a cut: product of O-indexing temporal factors above it."""
         if self._dpre is None:
-            rel = self._relevant("O")
+            rel = indexing_temporal_loops(self._mb.dim, self.fac, self._mb.kind, "O", self.temporal_big)
             dpre = np.empty((self.L + 1, self.B))
             dpre[0] = 1.0
             for l in range(self.L):

@@ -16,7 +16,8 @@ from typing import Any, Iterable
 
 from .errors import CodesignError
 from .mapping import Mapping
-from .schedule import apply_mapping, unschedulable_reason
+from .schedulability import unschedulable_reason
+from .schedule import apply_mapping
 from .workload import Workload
 
 #: File names meta_schedule's ``JSONDatabase(work_dir=...)`` reads.

@@ -447,7 +447,14 @@ def _analyse_mac_block(
         layout = "matmul"
 
     padding = _padding(inp, wins, producers)
-    name = _workload_name(op, dims, stride, dilation)
+    # Canonical dims made of several TIR loops (N = batch x sequence, G = batch x heads), outer to inner as the
+    # block nests them; unit loops change nothing and are left out.
+    tir_loops = []
+    for dim, vs in (("G", g_vars), ("N", n_vars), ("K", [v for v in k_vars if v != k_per_group_var]), ("C", c_vars)):
+        loop_extents = tuple(extents[v] for v in vs if extents[v] > 1)
+        if len(loop_extents) > 1:
+            tir_loops.append((dim, loop_extents))
+    name = _workload_name(op, dims, stride, dilation, tir_loops)
     workload = Workload(
         name=name,
         op=op,
@@ -459,6 +466,7 @@ def _analyse_mac_block(
         layout=layout,
         padding=padding,
         sources=((primfunc, block.name_hint),),
+        tir_loops=tuple(tir_loops),
     )
     return BlockAnalysis(workload, binding, {"I": inp.source.name, "W": wgt.source.name, "O": out.name})
 
@@ -485,18 +493,22 @@ def _padding(inp: Any, wins: list[tuple], producers: dict[str, Any]) -> tuple[in
     return (t, l, b, r)
 
 
-def _workload_name(op: str, d: dict[str, int], stride: list[int], dilation: list[int]) -> str:
+def _workload_name(
+    op: str, d: dict[str, int], stride: list[int], dilation: list[int], tir_loops: list[tuple[str, tuple[int, ...]]]
+) -> str:
     if op in ("dense", "batch_matmul"):
         base = f"{op}_{d['N']}x{d['C']}x{d['K']}"
-        return base if op == "dense" else f"{base}_g{d['G']}"
-    name = f"{op}_{d['R']}x{d['S']}"
-    if stride != [1, 1]:
-        name += f"_s{stride[0]}" if stride[0] == stride[1] else f"_s{stride[0]}x{stride[1]}"
-    if dilation != [1, 1]:
-        name += f"_d{dilation[0]}" if dilation[0] == dilation[1] else f"_d{dilation[0]}x{dilation[1]}"
-    name += f"_c{d['C']}_k{d['K']}_{d['P']}x{d['Q']}"
-    if d["G"] > 1:
-        name += f"_g{d['G']}"
-    if d["N"] > 1:
-        name += f"_n{d['N']}"
-    return name
+        name = base if op == "dense" else f"{base}_g{d['G']}"
+    else:
+        name = f"{op}_{d['R']}x{d['S']}"
+        if stride != [1, 1]:
+            name += f"_s{stride[0]}" if stride[0] == stride[1] else f"_s{stride[0]}x{stride[1]}"
+        if dilation != [1, 1]:
+            name += f"_d{dilation[0]}" if dilation[0] == dilation[1] else f"_d{dilation[0]}x{dilation[1]}"
+        name += f"_c{d['C']}_k{d['K']}_{d['P']}x{d['Q']}"
+        if d["G"] > 1:
+            name += f"_g{d['G']}"
+        if d["N"] > 1:
+            name += f"_n{d['N']}"
+    # A dim made of several TIR loops is another workload (its signature differs): say so in the name.
+    return name + "".join(f"_{dim}{'x'.join(map(str, extents))}" for dim, extents in tir_loops)

@@ -45,6 +45,7 @@ from .dataflow import FACTOR_SLOTS, Dataflow, get_dataflow
 from .errors import CodesignError
 from .hardware import HardwareConfig
 from .mapping import ON_CHIP, Mapping, MappingBatch
+from .schedulability import check
 from .workload import DIMS, OPERAND_DIMS, OPERANDS, REDUCTION_DIMS, Workload
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,6 +58,8 @@ BALANCE = 0.9  # fraction of sampled factors snapped to the balanced split of wh
 # with log-uniform draws alone 99% of samples were DRAM- or GB-bandwidth-bound (tiles too small to reuse data);
 # 0.7 halves the best-of-2000 EDP on ResNet-50 convs for half the acceptance rate.
 FILL = 0.7
+# Fraction of schedulable-only proposals steered away from partial-sum spills (see MappingSpace._propose).
+SPILL_AVOIDING = 0.5
 
 
 def _temporal_candidates(bound: int) -> np.ndarray:
@@ -163,9 +166,9 @@ class MappingSpace:
     dataflow
         ``None`` (free), ``"row_stationary"``, ``"vta_gemm"`` or a :class:`~tvm_codesign.dataflow.Dataflow`.
     schedulable_only
-        Exclude mappings TVM cannot schedule yet from sampling, neighbours and validity: partial-sum spills
-        (:func:`tvm_codesign.schedule.spills_partial_sums`) and strided group tiles
-        (:func:`tvm_codesign.schedule.unschedulable_reason`).
+        Keep to the mappings :func:`tvm_codesign.schedule.apply_mapping` schedules (sampling, neighbours and
+        validity): the rule of :mod:`tvm_codesign.schedulability`, exactly -- partial-sum spills rfactor cannot
+        take, strided group tiles and tiles that straddle a fused dim's TIR loops are out, the rest is in.
     double_buffering
         ``"search"`` (a gene), ``True`` or ``False`` (fixed) for both on-chip levels.
     """
@@ -403,48 +406,10 @@ class MappingSpace:
     # ----------------------------------------------------------------------------------------------------------
     # Validity.
 
-    def spills(self, batch: MappingBatch) -> np.ndarray:
-        """``(n,)`` bool: an output tile (GB or RF) is evicted before its reduction completes, i.e. a loop over
-        C/R/S (factor > 1) lies above the innermost temporal O-indexing loop above the cut (vectorised
-        :func:`tvm_codesign.schedule.spills_partial_sums`)."""
-        L, n = batch.dim.shape
-        big = batch.factor > 1
-        red = np.isin(batch.dim, [DIMS.index(d) for d in REDUCTION_DIMS]) & big
-        first_red = np.where(red.any(axis=0), red.argmax(axis=0), L)
-        out = np.zeros(n, bool)
-        for li in range(len(ON_CHIP)):
-            c = batch.cut[li, OPERANDS.index("O")].astype(np.int64)
-            out |= (c >= 0) & (first_red < self._attach(batch, "O", c))
-        return out
-
-    @staticmethod
-    def _attach(batch: MappingBatch, op: str, cut: np.ndarray) -> np.ndarray:
-        """Vectorised :func:`tvm_codesign.schedule.attach_position`: the innermost temporal loop (factor > 1)
-        indexing ``op`` above ``cut`` (-1 if none)."""
-        L, n = batch.dim.shape
-        rel = np.isin(batch.dim, [DIMS.index(d) for d in OPERAND_DIMS[op]]) & (batch.factor > 1) & (batch.kind == 0)
-        at1 = np.zeros((L + 1, n), np.int64)  # 1 + innermost such loop above each position
-        np.maximum.accumulate(rel * np.arange(1, L + 1)[:, None], axis=0, out=at1[1:])
-        return at1[np.maximum(cut, 0), np.arange(n)] - 1
-
-    def unschedulable(self, batch: MappingBatch) -> np.ndarray:
-        """``(n,)`` bool: what :func:`tvm_codesign.schedule.unschedulable_reason` refuses: partial-sum spills
-        and, in grouped / depthwise convs, a tile spanning several groups but part of K (C for inputs)."""
-        out = self.spills(batch)
-        wl = self.workload
-        if wl.G > 1 and wl.op in ("group_conv2d", "depthwise_conv2d"):
-            L, n = batch.dim.shape
-            big = batch.factor > 1
-            is_g = (batch.dim == DIMS.index("G")) & big
-            last_g = np.where(is_g.any(axis=0), L - 1 - is_g[::-1].argmax(axis=0), -1)
-            for op, inner in (("O", "K"), ("W", "K"), ("I", "C")):
-                hit = (batch.dim == DIMS.index(inner)) & big
-                first_inner = np.where(hit.any(axis=0), hit.argmax(axis=0), L)
-                for li in range(len(ON_CHIP)):
-                    c = batch.cut[li, OPERANDS.index(op)].astype(np.int64)
-                    at = self._attach(batch, op, c)
-                    out |= (c >= 0) & (last_g > at) & (first_inner <= at)
-        return out
+    def schedulable(self, batch: MappingBatch) -> np.ndarray:
+        """``(n,)`` bool: what :func:`tvm_codesign.schedule.apply_mapping` schedules -- the one rule of
+        :mod:`tvm_codesign.schedulability`, judged on the whole batch."""
+        return check(self.workload, batch).schedulable
 
     def valid(self, genomes: np.ndarray) -> np.ndarray:
         """``(n,)`` bool: in the space, valid for the cost model and, with ``schedulable_only``, schedulable."""
@@ -455,7 +420,7 @@ class MappingSpace:
         mb = self.decode_batch(np.where(ok[:, None], G, self.allowed_min[None, :]))
         ok &= evaluate(self.workload, self.hw, mb).valid
         if self.schedulable_only:
-            ok &= ~self.unschedulable(mb)
+            ok &= self.schedulable(mb)
         return ok
 
     @property
@@ -469,16 +434,17 @@ class MappingSpace:
         """``n`` genomes built to meet fan-out and, approximately, RF and GB capacity (exact check follows)."""
         D, hw, wl = self.D, self.hw, self.workload
         G = self.uniform(n, rng)  # orders, cuts and double buffering: uniform; factors: below
-        if self.schedulable_only:
-            G = self._schedulable_orders(G)
+        # Schedulable only: half of the proposals are steered away from partial-sum spills (most spills over
+        # several reduction loops are refused), the other half are drawn as in the free space, so that the spills
+        # the schedule takes (one reduction loop, rfactor) are sampled too. Best-of-1500 random search, median of
+        # 5 seeds, 9 layers x {eyeriss, vta}: geometric mean EDP 0.98x of all-steered (which samples no spill)
+        # and 0.99x of unsteered proposals, at 1.2-3.5x the acceptance of unsteered ones.
+        avoid = rng.random(n) < SPILL_AVOIDING if self.schedulable_only else np.zeros(n, bool)
+        G[avoid] = self._spill_free_orders(G[avoid])
         dbuf = G[:, self.g_dbuf : self.g_dbuf + 2].astype(bool)
-        # Schedulable: a reduction dim takes no DRAM-level factor while the output is held on chip (see
-        # _schedulable_orders); its GB factor is then forced to what the inner slots leave.
-        push = (
-            (G[:, self.g_gb + 2] != self.bypass) | (G[:, self.g_rf + 2] != self.bypass)
-            if self.schedulable_only
-            else np.zeros(n, bool)
-        )
+        # Steered rows: a reduction dim takes no DRAM-level factor while the output is held on chip (see
+        # _spill_free_orders); its GB factor is then forced to what the inner slots leave.
+        push = avoid & ((G[:, self.g_gb + 2] != self.bypass) | (G[:, self.g_rf + 2] != self.bypass))
         red = np.array([d in REDUCTION_DIMS for d in self.active_names])
         # Position of every active dim in the GB and RF orders.
         pos = {}
@@ -580,7 +546,7 @@ class MappingSpace:
             G[:, j] = np.where(ti >= 0, ti, fallback)
         return G
 
-    def _schedulable_orders(self, G: np.ndarray) -> np.ndarray:
+    def _spill_free_orders(self, G: np.ndarray) -> np.ndarray:
         """Orders and output cut under which no partial sum spills, where the genes are free: above the innermost
         output cut every reduction loop must lie inside every output-indexing temporal loop. So reduction dims
         come last in the DRAM and GB orders and first in the RF order, the output's RF cut sits above the RF's
@@ -1033,7 +999,7 @@ class MappingObjective:
         res = evaluate(self.workload, self.hw, mb)
         ok = inside & res.valid
         if self.schedulable_only:
-            ok &= ~self.space.unschedulable(mb)
+            ok &= self.space.schedulable(mb)
         self.evaluations += len(G)
         with np.errstate(divide="ignore"):
             value = np.log(np.where(ok, res.edp, np.inf))

@@ -3,8 +3,8 @@
 :func:`apply_mapping` turns one mapping of a workload into an ``s_tir.Schedule`` on the (fused) PrimFunc:
 
 1. the TIR loops are brought to the canonical dims (several vars of one dim are fused; a grouped conv's output
-   channel loop is split into ``G`` and ``K/G``), then split by the mapping's factors per dim (imperfect factors
-   give ceil splits whose padded iterations are masked by a predicate) and reordered to the mapping's nest;
+   channel loop is split into ``G`` and ``K/G``), then split by the mapping's factors > 1 per dim (imperfect
+   factors give ceil splits whose padded iterations are masked by a predicate) and reordered to the mapping's nest;
 2. each operand's cache stage is placed at its cut for each on-chip level (``cache_read`` for inputs and weights,
    GB then RF; the input's ``pad_temp`` is inlined into its outermost cache stage);
 3. the output is cached with ``cache_write`` at each level where it is held.
@@ -28,15 +28,10 @@ depthwise convs, batch matmul).
 * A **GB spill** rfactors the loop above the GB stage (the write-back reads and writes the output in DRAM); an
   **RF spill** (none at GB) rfactors the loop above the RF stage, and the GB stage of the output is then made
   by ``cache_write`` of the write-back, which so accumulates into the GB tile.
-* Still refused (:func:`unschedulable_reason`, and the cost model still charges them): **several reduction
-  loops** above the spilling stage (rfactor factors one loop; a second would revisit the rf tile after its
-  write-back, and nested rfactors would keep the outer rf buffer alive across the inner loop); a **GB spill with
-  the output also held at RF** (the spilling loop lies above the RF stage too: rfactor adds the partial sums only
-  on the GB write-back, so each RF tile starts from zero and RF never reads back the ``(E − D)·U`` words the model
-  charges it); a **spatial reduction loop** above a per-PE output stage (each PE would drain its own partial sums,
-  where the model reduces them in the array). ``MappingSpace(schedulable_only=True)`` keeps its own vectorised
-  rule (:meth:`tvm_codesign.mapping_space.MappingSpace.unschedulable`), which still leaves out every spill: a
-  subset of what :func:`apply_mapping` schedules.
+* Still refused, and the cost model still charges them: **several reduction loops** above the spilling stage,
+  a **GB spill with the output also held at RF**, a **spatial reduction loop** above a per-PE output stage. What
+  is schedulable is decided in one place, :mod:`tvm_codesign.schedulability`, which the search's
+  ``MappingSpace(schedulable_only=True)`` uses too: the search samples exactly the mappings this module schedules.
 * Why not an in-place read-back, which would fit the model's picture at every level: TVM 0.27 has no primitive
   that reads a partial tile back into the **same** buffer the MAC block accumulates into (after
   ``decompose_reduction`` has split off the zero-init so that the MAC block reads the output). ``cache_read`` of
@@ -47,11 +42,12 @@ depthwise convs, batch matmul).
   ``sch.trace``, which the meta_schedule database replays (:mod:`tvm_codesign.database`).
   ``tests/test_schedule.py::test_tvm_027_cannot_read_partial_sums_back_in_place`` pins these failures.
 
-**Grouped-conv tiles that are strided** along TIR's single channel axis are not schedulable (see
-:func:`unschedulable_reason`).
+**Grouped-conv tiles that are strided** along TIR's single channel axis, and **tiles that straddle a TIR loop
+boundary** of a dim made of several TIR loops (N = batch × sequence, fused here into one loop), are refused too:
+TVM would cache their bounding box (see :mod:`tvm_codesign.schedulability`).
 
 A cache stage is attached at the innermost *temporal* loop above its cut that indexes the operand (see
-:func:`attach_position`), so that each stage moves what the cost model says the parent level sends to (or
+:mod:`tvm_codesign.loop_nest`), so that each stage moves what the cost model says the parent level sends to (or
 receives from) that level: at GB, the GB tile once per change; at RF, the union of the per-PE tiles of the whole
 array once per change (``docs/cost-model.md``).
 
@@ -67,8 +63,10 @@ from typing import Any
 
 from .errors import CodesignError
 from .extract import analyse_block
+from .loop_nest import attach_position
 from .mapping import Mapping
-from .workload import DIMS, OPERAND_DIMS, REDUCTION_DIMS, Workload
+from .schedulability import spill_loop, unschedulable_reason
+from .workload import DIMS, Workload
 
 #: Storage scope of each on-chip level's cache buffers.
 SCOPES: dict[str, str] = {"GB": "global.codesign_gb", "RF": "global.codesign_rf"}
@@ -168,7 +166,7 @@ def schedule_mapping(sch: Any, workload: Workload, mapping: Mapping, block: str 
     nest = _canonical_loops(sch, main, analysis.binding)
     loop_rvs = _split_and_reorder(sch, nest, mapping, workload)
     write_back = None
-    spill = spill_loop(mapping)
+    spill = spill_loop(workload, mapping)
     if spill is not None:
         # The MAC block becomes the rf block (accumulating into the spilled tile); ``write_back`` adds the tile to
         # the partial sums in the parent level.
@@ -210,13 +208,14 @@ def _canonical_loops(sch: Any, block: Any, binding: dict) -> dict[str, Any]:
 
 
 def _split_and_reorder(sch: Any, nest: dict[str, Any], mapping: Mapping, workload: Workload) -> list[Any]:
-    """Split each dim's loop by the mapping's factors and reorder to the mapping's nest; one LoopRV per loop."""
+    """Split each dim's loop by the mapping's factors and reorder to the mapping's nest; one LoopRV per loop of
+    factor > 1 (``None`` for factor-1 loops, which change nothing and get no TIR loop)."""
     rvs: list[Any] = [None] * len(mapping.loops)
     unit_tir_loops: list[Any] = []
     for d in DIMS:
-        positions = [i for i, l in enumerate(mapping.loops) if l.dim == d]
+        positions = [i for i, l in enumerate(mapping.loops) if l.dim == d and l.factor > 1]
         if d not in nest:
-            if any(mapping.loops[i].factor != 1 for i in positions):
+            if positions:
                 # A dim the TIR does not iterate has bound 1: factors > 1 would only compute padding.
                 raise CodesignError(f"dim {d} has no TIR loop (bound 1) but the mapping gives it factors > 1")
             continue
@@ -225,122 +224,18 @@ def _split_and_reorder(sch: Any, nest: dict[str, Any], mapping: Mapping, workloa
                 raise CodesignError(f"the mapping has no loop over {d} (bound {getattr(workload, d)})")
             unit_tir_loops.append(nest[d])
             continue
+        # Factor-1 loops are not split off: a unit loop inside a stage hides the predicate of a padded split from
+        # TVM's region analysis on fused loops (a whole-dim tile of a fused [16, 31] padded to 500 was cached as
+        # 17 x 31 and written out of bounds), and a unit *reduction* loop above a cache stage would make TVM keep
+        # that stage's buffer at full size (it cannot tell the reduction is trivial).
         factors = [mapping.loops[i].factor for i in positions]
         split = [nest[d]] if len(factors) == 1 else sch.split(nest[d], factors, preserve_unit_iters=True)
         for i, rv in zip(positions, split):
             rvs[i] = rv
-    # Unit loops go innermost: they change nothing, but a unit *reduction* loop above a cache stage would make
-    # TVM keep that stage's buffer at full size (it cannot tell the reduction is trivial).
-    loops = [(rv, mapping.loops[i].factor) for i, rv in enumerate(rvs) if rv is not None]
-    ordered = [rv for rv, f in loops if f > 1] + [rv for rv, f in loops if f == 1] + unit_tir_loops
+    ordered = [rv for rv in rvs if rv is not None] + unit_tir_loops
     if len(ordered) > 1:
         sch.reorder(*ordered)
     return rvs
-
-
-def attach_position(mapping: Mapping, operand: str, cut: int) -> int:
-    """Index of the innermost *temporal* loop above ``cut`` that indexes ``operand`` (-1: filled once).
-
-    Loops between that one and the cut do not change the tile: attaching there leaves the data the stage moves
-    unchanged and moves it once per change, as the cost model counts refetches. Spatial loops are never attach
-    points: the PEs they unroll hold their tiles at the same time, so the stage above them moves the **union** of
-    the per-PE tiles — multicast where a spatial loop does not index the operand, sliding-window overlap where it
-    does — which is what the cost model charges the parent level for feeding (or draining) the array.
-    """
-    dims = OPERAND_DIMS[operand]
-    for i in range(cut - 1, -1, -1):
-        loop = mapping.loops[i]
-        if loop.dim in dims and loop.factor > 1 and not loop.spatial:
-            return i
-    return -1
-
-
-def unschedulable_reason(workload: Workload, mapping: Mapping) -> str | None:
-    """Why :func:`apply_mapping` cannot turn ``mapping`` into a faithful schedule, or ``None`` if it can.
-
-    Refused:
-
-    * a **partial-sum spill** rfactor cannot take (see :func:`spills_partial_sums` and the module docstring):
-      several reduction loops above the spilling stage; a GB spill with the output also held at RF; a spatial
-      reduction loop above a per-PE output stage. A spill over exactly one temporal reduction loop, at GB (output
-      bypassing RF) or at RF (none at GB), is scheduled (:func:`spill_loop`);
-    * a **strided channel tile** in a grouped conv: TIR has one channel axis ``g·(K/G) + k`` (``g·(C/G) + c`` for
-      the input), so a tile that spans several groups but only part of ``K/G`` is strided. TVM caches the
-      bounding box: more than the tile for reads and, for an output, a write-back that overwrites outputs the
-      tile never computed. It happens when a G loop with factor > 1 lies below a stage's attach point while a
-      K (or C) loop with factor > 1 lies above it.
-    """
-    reason = _spill_plan(mapping)[0]
-    if reason is not None:
-        return reason
-    if workload.G > 1 and workload.op in ("group_conv2d", "depthwise_conv2d"):
-        for operand, inner in (("O", "K"), ("W", "K"), ("I", "C")):
-            for level in ("GB", "RF"):
-                cut = mapping.cut(level, operand)
-                if cut is None:
-                    continue
-                attach = attach_position(mapping, operand, cut)
-                above, below = mapping.loops[: attach + 1], mapping.loops[attach + 1 :]
-                if any(l.dim == "G" and l.factor > 1 for l in below) and any(
-                    l.dim == inner and l.factor > 1 for l in above
-                ):
-                    return f"{operand} tile at {level} spans several groups but part of {inner} (strided channels)"
-    return None
-
-
-def spills_partial_sums(mapping: Mapping, cut: int) -> bool:
-    """Whether an output tile cut at ``cut`` is evicted before its reduction completes (read back later).
-
-    True when a reduction loop (factor > 1) lies above the stage's :func:`attach_position`: a temporal one
-    revisits the tile after eviction; a spatial one above a stage attached below the spatial loops would make each
-    PE's stage drain its own partial sums into the parent. :func:`apply_mapping` schedules the single-temporal-loop
-    case with rfactor (module docstring); :func:`unschedulable_reason` names the others.
-    """
-    attach = attach_position(mapping, "O", cut)
-    return any(l.dim in REDUCTION_DIMS and l.factor > 1 for l in mapping.loops[: max(attach, 0)])
-
-
-def _reduction_loops_above(mapping: Mapping, cut: int) -> list[int]:
-    """Positions of the reduction loops (factor > 1) above the output stage cut at ``cut``'s attach point."""
-    attach = attach_position(mapping, "O", cut)
-    return [i for i, l in enumerate(mapping.loops[: max(attach, 0)]) if l.dim in REDUCTION_DIMS and l.factor > 1]
-
-
-def _spill_plan(mapping: Mapping) -> tuple[str | None, tuple[str, int] | None]:
-    """``(reason, None)`` for a spill :func:`apply_mapping` refuses, ``(None, (level, position))`` for one it
-    schedules by rfactoring the loop at ``position``, ``(None, None)`` when the output does not spill."""
-    gb_cut, rf_cut = mapping.cut("GB", "O"), mapping.cut("RF", "O")
-    gb_spills = gb_cut is not None and spills_partial_sums(mapping, gb_cut)
-    rf_spills = rf_cut is not None and spills_partial_sums(mapping, rf_cut)
-    if not gb_spills and not rf_spills:
-        return None, None
-    if gb_spills and rf_cut is not None:
-        # The GB-spilling loop lies above the RF stage too. rfactor adds the partial sums on the GB write-back, so
-        # each RF tile starts from zero: the RF would not read back the (E - D)·U words the cost model charges it.
-        return (
-            "spills partial sums at GB and RF (the output is held at RF below a GB spill; rfactor adds partial "
-            "sums only on the GB write-back, so RF would not read them back as the cost model charges)",
-            None,
-        )
-    level, cut = ("GB", gb_cut) if gb_spills else ("RF", rf_cut)
-    above = _reduction_loops_above(mapping, cut)
-    if len(above) > 1:
-        # rfactor factors one loop; a second one would revisit the rf tile after its write-back.
-        dims = ", ".join(f"{mapping.loops[i].dim}{mapping.loops[i].factor}" for i in above)
-        return f"spills partial sums at {level} over {len(above)} reduction loops ({dims}); rfactor takes one", None
-    if mapping.loops[above[0]].spatial:
-        # A spatial reduction loop above a per-PE output stage: each PE would drain its own partial sums.
-        return f"spills partial sums at {level} across a spatial reduction loop above the per-PE output stage", None
-    return None, (level, above[0])
-
-
-def spill_loop(mapping: Mapping) -> tuple[str, int] | None:
-    """``(level, position)`` of the loop :func:`apply_mapping` rfactors for a schedulable partial-sum spill.
-
-    ``None`` when the output does not spill, or spills in a way :func:`unschedulable_reason` refuses. The loop is
-    the one temporal reduction loop (factor > 1) above the output stage's attach point at ``level``.
-    """
-    return _spill_plan(mapping)[1]
 
 
 def _rfactor(sch: Any, main: Any, loop_rvs: list[Any], position: int) -> tuple[Any, Any, list[Any]]:

@@ -68,6 +68,13 @@ class Workload:
         its padded form, as Timeloop does.
     sources
         ``(primfunc_name, block_name)`` of every TIR block this workload was extracted from.
+    tir_loops
+        The canonical dims made of several TIR loops, with those loops' extents outer to inner, e.g.
+        ``(("N", (16, 31)),)`` for a MatMul ``[16, 31, C] x [C, K]`` (N = batch x sequence) or ``(("G", (2, 3)),)``
+        for a batch matmul over ``[2, 3]`` batch and head loops. Loops of extent 1 are left out; a dim made of one
+        loop is not listed. Part of the signature: a tile of such a dim is a box in TIR only when it does not
+        straddle an inner loop's boundary (:mod:`tvm_codesign.schedulability`), so the same dims made of other
+        loops are another workload for the schedule. The cost model ignores it.
     """
 
     name: str
@@ -87,6 +94,7 @@ class Workload:
     layout: str = "NCHW"
     padding: tuple[int, int, int, int] = (0, 0, 0, 0)
     sources: tuple[tuple[str, str], ...] = ()
+    tir_loops: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         if self.op not in OPS:
@@ -104,6 +112,37 @@ class Workload:
         object.__setattr__(self, "sources", tuple(tuple(s) for s in self.sources))
         if self.count < 1:
             raise CodesignError(f"workload {self.name!r}: count must be >= 1, got {self.count}")
+        object.__setattr__(self, "tir_loops", self._checked_tir_loops(self.tir_loops))
+
+    def _checked_tir_loops(self, value: Any) -> tuple[tuple[str, tuple[int, ...]], ...]:
+        """``tir_loops`` normalised (a dict or pairs; canonical dim order) and checked against the bounds."""
+        items = value.items() if isinstance(value, Mapping) else value
+        out: dict[str, tuple[int, ...]] = {}
+        for entry in items:
+            try:
+                d, extents = entry
+                extents = tuple(extents)
+            except (TypeError, ValueError):
+                raise CodesignError(
+                    f"workload {self.name!r}: tir_loops entries are (dim, [extents]), got {entry!r}"
+                ) from None
+            if d not in DIMS or d in out:
+                raise CodesignError(f"workload {self.name!r}: tir_loops names {d!r} (unknown or twice)")
+            if len(extents) < 2 or any(not isinstance(e, int) or isinstance(e, bool) or e < 2 for e in extents):
+                raise CodesignError(
+                    f"workload {self.name!r}: tir_loops[{d}] must be two or more extents >= 2, got {list(extents)}"
+                )
+            if math.prod(extents) != getattr(self, d):
+                raise CodesignError(
+                    f"workload {self.name!r}: tir_loops[{d}] = {list(extents)} multiplies to {math.prod(extents)}, "
+                    f"not {d} = {getattr(self, d)}"
+                )
+            out[d] = extents
+        return tuple((d, out[d]) for d in DIMS if d in out)
+
+    def loops_of(self, dim: str) -> tuple[int, ...]:
+        """Extents of the TIR loops that make canonical ``dim``, outer to inner (``(bound,)`` for one loop)."""
+        return dict(self.tir_loops).get(dim, (getattr(self, dim),))
 
     # ----------------------------------------------------------------------------------------------------------
     @property
@@ -123,8 +162,10 @@ class Workload:
 
     @property
     def signature(self) -> tuple:
-        """What makes two workloads the same for the accelerator: op, dims, stride and dilation."""
-        return (self.op, *(getattr(self, d) for d in DIMS), *self.stride, *self.dilation)
+        """What makes two workloads the same: op, dims, stride and dilation (and, for the schedule, the TIR loops
+        that make a dim, when some dim is made of several)."""
+        sig = (self.op, *(getattr(self, d) for d in DIMS), *self.stride, *self.dilation)
+        return sig + (self.tir_loops,) if self.tir_loops else sig
 
     @property
     def input_hw(self) -> tuple[int, int]:
@@ -163,6 +204,8 @@ class Workload:
             padding=list(self.padding),
             sources=[list(s) for s in self.sources],
         )
+        if self.tir_loops:
+            out["tir_loops"] = {d: list(e) for d, e in self.tir_loops}
         return out
 
     @classmethod
@@ -186,6 +229,8 @@ class Workload:
             kwargs["padding"] = tuple(kwargs["padding"])
         if "sources" in kwargs:
             kwargs["sources"] = tuple(tuple(s) for s in kwargs["sources"])
+        if "tir_loops" in kwargs and not isinstance(kwargs["tir_loops"], Mapping):
+            raise CodesignError("workload JSON: tir_loops must be an object such as {\"N\": [16, 31]}")
         try:
             return cls(**kwargs)
         except TypeError as err:  # wrong value types
