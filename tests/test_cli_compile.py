@@ -123,3 +123,58 @@ def test_reduced_resnet_block_with_searched_schedules_equals_onnxruntime(tmp_pat
     assert main(["run", str(lib), "--inputs", str(tmp_path / "in.npz"), "-o", str(tmp_path / "out.npz")]) == 0
     want = ort.InferenceSession(str(model)).run(None, {"x": x})[0]
     np.testing.assert_allclose(np.load(tmp_path / "out.npz")["output_0"], want, rtol=1e-4, atol=1e-5)
+
+
+def _linear_3d(path):
+    """A Linear layer on a 3-D tensor, ``[16, 31, 32] x [32, 32]``: N = 16 x 31, two TIR loops."""
+    from onnx import helper
+
+    from .onnx_util import make_model
+
+    model = make_model(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [16, 31, 32]}, ["y"],
+        {"w": np.random.default_rng(0).standard_normal((32, 32))},
+    )
+    import onnx
+
+    onnx.save(model, path)
+    return model
+
+
+def test_compile_refuses_a_corrupted_schedule_database_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    """A database whose schedule computes wrong numbers -- a tile straddling the 31-row boundary, written with the
+    schedulability rule switched off -- is caught by compile's self-check: one line naming the layer, exit 2, no
+    library, no hardware sidecar. With the rule on, the same mapping cannot even be written."""
+    from tvm_codesign import database, schedule
+    from tvm_codesign.extract import extract_workloads
+    from tvm_codesign.mapping import Mapping
+
+    _linear_3d(tmp_path / "linear.onnx")
+    lowered = lower_to_tir(load_model(str(tmp_path / "linear.onnx")))
+    (w,) = extract_workloads(lowered, lowered=True).workloads
+    straddling = Mapping(
+        [("N", 3), ("K", 32), ("N", 83), ("C", 32), ("N", 2)], {"GB": {"I": 0, "W": 0, "O": 4}}
+    )  # the output tile holds 2 rows: (b, 30) and (b + 1, 0) for odd b
+    report = write_database(lowered, [(w, straddling)], tmp_path / "good_db")
+    assert report.records == () and "straddles" in report.skipped[0][2]
+    with monkeypatch.context() as m:
+        for module in (database, schedule):
+            m.setattr(module, "unschedulable_reason", lambda workload, mapping: None)
+        write_database(lowered, [(w, straddling)], tmp_path / "bad_db")
+    capsys.readouterr()
+    lib = tmp_path / "out" / "linear.so"
+    argv = ["compile", str(tmp_path / "linear.onnx"), "-o", str(lib), "--hw-preset", "vta",
+            "--tuning-records", str(tmp_path / "bad_db")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("tvm-codesign: error: the schedule of layer dense_496x32x32_N16x31")
+    assert "computes wrong results" in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_compile_verifies_by_default_and_no_verify_skips_it(dqn_db, tmp_path, capsys):
+    lib = tmp_path / "dqn.so"
+    assert main(["compile", "dqn", "-o", str(lib), "--tuning-records", str(dqn_db)]) == 0
+    assert "verified 5 scheduled layers" in capsys.readouterr().err
+    assert main(["compile", "dqn", "-o", str(lib), "--tuning-records", str(dqn_db), "--no-verify"]) == 0
+    assert "verified" not in capsys.readouterr().err and lib.is_file()

@@ -6,7 +6,9 @@ workloads, runs the co-design into ``result_dir`` (or, when ``result_dir`` alrea
 
 ``ApplyCoDesign(result_dir)`` applies a saved co-design result: it stands after ``LegalizeOps``, ``FuseOps`` and
 ``FuseTIR`` (or lowers the module itself when it finds no PrimFuncs), applies the per-layer schedules of
-``result_dir/database`` with stock ``relax.transform.MetaScheduleApplyDatabase`` and records the hardware config
+``result_dir/database`` with stock ``relax.transform.MetaScheduleApplyDatabase``, runs every scheduled PrimFunc
+against its default schedule on seeded random inputs (``verify=True``, the default; a mismatch raises naming the
+layer, :mod:`tvm_codesign.verify`) and records the hardware config
 on the module attrs (``codesign.hardware``, ``codesign.hardware_hash``). Module attrs do not survive
 ``tvm.compile`` (the executable exposes no IR), so ``hardware.json`` stays the sidecar of record.
 
@@ -84,20 +86,39 @@ def _pass_class():
         ----------
         result_dir
             A folder written by the co-design (``hardware.json`` and ``database/``).
+        verify
+            Run every scheduled PrimFunc against its default schedule on seeded random inputs and raise
+            :class:`CodesignError` naming the layer if they differ (:func:`tvm_codesign.verify.verify_layers`).
         """
 
-        def __init__(self, result_dir: str | Path) -> None:
+        def __init__(self, result_dir: str | Path, verify: bool = True) -> None:
             self.hw, self.database_dir = load_result(result_dir)
+            self.verify = verify
 
         def transform_module(self, mod: Any, ctx: Any) -> Any:
-            return apply_database(mod, self.hw, self.database_dir)
+            return _apply_and_verify(mod, self.hw, self.database_dir, self.verify)
 
     return ApplyCoDesign
 
 
-def ApplyCoDesign(result_dir: str | Path) -> Any:  # noqa: N802 - named like TVM's pass constructors
+def ApplyCoDesign(result_dir: str | Path, verify: bool = True) -> Any:  # noqa: N802 - named like TVM's passes
     """The :class:`ApplyCoDesign` module pass for a saved result folder."""
-    return _pass_class()(result_dir)
+    return _pass_class()(result_dir, verify)
+
+
+def _apply_and_verify(mod: Any, hw: HardwareConfig, database_dir: Path, verify: bool, workloads: Any = None) -> Any:
+    """:func:`apply_database`, then (``verify``) every scheduled layer against its default schedule."""
+    from .extract import extract_workloads, lower_to_tir
+    from .verify import verify_layers
+
+    if not _has_prim_funcs(mod):
+        mod = lower_to_tir(mod)
+    scheduled = apply_database(mod, hw, database_dir)
+    if verify:
+        if workloads is None:
+            workloads = extract_workloads(mod, lowered=True).workloads
+        verify_layers(mod, scheduled, workloads)
+    return scheduled
 
 
 def _codesign_pass_class():
@@ -115,14 +136,19 @@ def _codesign_pass_class():
             :class:`tvm_codesign.flow.CoDesignOptions` (budgets, area budget, precision, strategy, seed, ...).
         label
             The model's name in the reports.
+        verify
+            As for :class:`ApplyCoDesign`.
         """
 
-        def __init__(self, result_dir: str | Path, options: Any = None, label: str = "model") -> None:
+        def __init__(
+            self, result_dir: str | Path, options: Any = None, label: str = "model", verify: bool = True
+        ) -> None:
             from .flow import CoDesignOptions, validate
 
             self.result_dir = Path(result_dir)
             self.options = options or CoDesignOptions()
             self.label = label
+            self.verify = verify
             self.prepared = validate(self.options, self.result_dir)  # bad requests fail at construction
 
         def transform_module(self, mod: Any, ctx: Any) -> Any:
@@ -134,11 +160,13 @@ def _codesign_pass_class():
             workloads = list(extract_workloads(mod, lowered=True).workloads)
             codesign_to_folder(self.prepared, mod, workloads, self.label, self.result_dir)
             hw, database = load_result(self.result_dir)
-            return apply_database(mod, hw, database)
+            return _apply_and_verify(mod, hw, database, self.verify, workloads)
 
     return CoDesign
 
 
-def CoDesign(result_dir: str | Path, options: Any = None, label: str = "model") -> Any:  # noqa: N802
+def CoDesign(  # noqa: N802
+    result_dir: str | Path, options: Any = None, label: str = "model", verify: bool = True
+) -> Any:
     """The :class:`CoDesign` module pass: co-design into ``result_dir``, then apply the schedules."""
-    return _codesign_pass_class()(result_dir, options, label)
+    return _codesign_pass_class()(result_dir, options, label, verify)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,11 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "--hw-preset", default=None, help="eyeriss | vta | hardware.json (default eyeriss; with --codesign: the area budget)"
     )
     p.add_argument("--codesign", action="store_true", help="co-design the hardware and the mappings first")
+    p.add_argument(
+        "--no-verify", dest="verify", action="store_false",
+        help="skip the self-check: by default every scheduled layer, and the whole model, is run on seeded random "
+        "inputs against TVM's default schedules, and nothing is written if they differ",
+    )
     add_codesign_options(p)
     p.set_defaults(func=run)
     return p
@@ -109,9 +116,21 @@ def run(args: argparse.Namespace) -> int:
         target = codesign_target(hw, args.target)
         mod = apply_database(lowered, hw, database)
         executable = tvm.compile(mod, target=target)
+        built = Path(work) / f"module{output.suffix or '.so'}"
+        executable.export_library(str(built))
+        if args.verify:
+            from ..verify import verify_schedules
+
+            # The exported library itself is checked: what is verified is what gets written.
+            check = verify_schedules(lowered, mod, tvm.runtime.load_module(str(built)), workloads, seed=args.seed)
+            print(
+                f"verified {len(check.layers)} scheduled layers against TVM's default schedules and the model "
+                f"against stock TVM (max abs diff {check.model_max_abs_diff:.2g}, {check.seconds:.1f} s)",
+                file=sys.stderr,
+            )
         output.parent.mkdir(parents=True, exist_ok=True)
         with atomic_output(output, suffix=output.suffix or ".so") as tmp:
-            executable.export_library(str(tmp))
+            shutil.copyfile(built, tmp)
     hw_path = output.with_suffix(".hardware.json")
     hw.save(hw_path)
     extra = f" and the co-design in {result_dir}/" if args.codesign else ""
@@ -121,8 +140,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _search_schedules(lowered: Any, workloads: Any, hw: Any, args: argparse.Namespace, out: Path) -> None:
     """Search each layer's mapping among the schedulable ones and write them as a schedule database."""
-    import sys
-
     from ..database import write_database
     from ..inner import search_mapping
 
