@@ -178,3 +178,52 @@ def test_compile_verifies_by_default_and_no_verify_skips_it(dqn_db, tmp_path, ca
     assert "verified 5 scheduled layers" in capsys.readouterr().err
     assert main(["compile", "dqn", "-o", str(lib), "--tuning-records", str(dqn_db), "--no-verify"]) == 0
     assert "verified" not in capsys.readouterr().err and lib.is_file()
+
+
+@pytest.fixture(scope="module")
+def two_input_lib(tmp_path_factory):
+    """``y = a @ b`` of two square inputs compiled with searched schedules: inputs in the wrong order give a
+    different (wrong) answer, so matching by name is visible."""
+    import onnx
+    from onnx import helper
+
+    from .onnx_util import make_model
+
+    out = tmp_path_factory.mktemp("two")
+    onnx.save(make_model([helper.make_node("MatMul", ["a", "b"], ["y"])], {"a": [6, 6], "b": [6, 6]}, ["y"]),
+              out / "ab.onnx")
+    assert main(["compile", str(out / "ab.onnx"), "-o", str(out / "ab.so"), "--budget-sw", "200"]) == 0
+    return out / "ab.so"
+
+
+def test_run_matches_inputs_by_name_not_file_order(two_input_lib, tmp_path):
+    rng = np.random.default_rng(3)
+    a, b = (rng.standard_normal((6, 6)).astype("float32") for _ in range(2))
+    np.savez(tmp_path / "named.npz", b=b, a=a)  # stored b first
+    np.savez(tmp_path / "ordered.npz", a, b)  # unnamed: arr_0, arr_1 in the model's order
+    for name in ("named", "ordered"):
+        out = tmp_path / f"{name}.out.npz"
+        assert main(["run", str(two_input_lib), "--inputs", str(tmp_path / f"{name}.npz"), "-o", str(out)]) == 0
+        np.testing.assert_allclose(np.load(out)["output_0"], a @ b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "arrays,fragment",
+    [
+        ({"a": np.zeros((6, 6), "float32")}, "no array for input(s) b; the model's inputs are a, b"),
+        ({"a": np.zeros((6, 6), "float32"), "b": np.zeros((6, 6), "float32"), "c": np.zeros(1)},
+         "array(s) c that are no input"),
+        ({"a": np.zeros((6, 5), "float32"), "b": np.zeros((6, 6), "float32")},
+         "input a must be float32 of shape (6, 6); {npz} gives float32 of shape (6, 5)"),
+        ({"a": np.zeros((6, 6), "float32"), "b": np.zeros((6, 6), "float64")},
+         "input b must be float32 of shape (6, 6); {npz} gives float64 of shape (6, 6)"),
+        ({"arr_0": np.zeros((6, 6), "float32")}, "has 1 unnamed arrays; the model has 2 inputs: a, b"),
+    ],
+)
+def test_run_refuses_missing_extra_or_wrong_inputs_in_one_line(arrays, fragment, two_input_lib, tmp_path, capsys):
+    npz = tmp_path / "in.npz"
+    np.savez(npz, **arrays)
+    assert main(["run", str(two_input_lib), "--inputs", str(npz), "-o", str(tmp_path / "o.npz")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and fragment.format(npz=npz) in err[0], err
+    assert not (tmp_path / "o.npz").exists()

@@ -149,3 +149,22 @@ def test_tvmscript_file_errors(tmp_path, capsys):
     empty.write_text("x = 1\n")
     rc, _, err = _cli(["workloads", str(empty)], capsys)
     _assert_one_line_error(rc, err, "defines no IRModule")
+
+
+def test_zoo_name_is_not_shadowed_by_a_folder_and_a_file_wins_with_a_warning(capsys, tmp_path, monkeypatch):
+    import onnx
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dqn").mkdir()  # e.g. the output folder of an earlier run
+    rc, out, err = _cli(["workloads", "dqn"], capsys)
+    assert rc == 0 and "dense_1x3136x512" in out and err == ""
+    (tmp_path / "dqn").rmdir()
+    onnx.save(conv_model(4, 8, 6, 3), tmp_path / "dqn")  # a file of that name: it is what the user points at
+    rc, out, err = _cli(["workloads", "dqn"], capsys)
+    assert rc == 0 and "conv2d_3x3_c4_k8_4x4" in out and "dense_1x3136x512" not in out
+    assert err.strip().splitlines() == [f"tvm-codesign: warning: 'dqn' is both a file here and a zoo model; loading "
+                                        f"the file {tmp_path / 'dqn'}"]
+    folder = tmp_path / "models"
+    folder.mkdir()
+    rc, _, err = _cli(["workloads", str(folder)], capsys)
+    _assert_one_line_error(rc, err, "model path is a folder, not a model file")

@@ -216,10 +216,16 @@ def load_model(
     if isinstance(model, (str, os.PathLike)):
         text = os.fspath(model)
         path = Path(text)
-        if not path.exists() and _is_zoo_name(text):
-            from models.zoo import zoo_path
+        if _is_zoo_name(text):
+            if path.is_file():
+                # An existing file wins, but the name is ambiguous: say which one is loaded.
+                warnings.warn(f"{text!r} is both a file here and a zoo model; loading the file {path.resolve()}")
+            else:  # not a file (absent, or a folder that happens to have the name): the zoo model
+                from models.zoo import zoo_path
 
-            path = zoo_path(text)
+                path = zoo_path(text)
+        if path.is_dir():
+            raise CodesignError(f"model path is a folder, not a model file: {path}")
         if path.suffix == ".py":
             if not path.is_file():
                 raise CodesignError(f"model file not found: {path}")
