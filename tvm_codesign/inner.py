@@ -191,7 +191,7 @@ def search_mapping(
     initial
         Warm start: mappings (converted with :meth:`MappingSpace.genome_of`) or genomes, evaluated first.
     schedulable_only
-        Keep to mappings TVM can schedule (no partial-sum spills).
+        Keep to the mappings ``apply_mapping`` schedules (:mod:`tvm_codesign.schedulability`).
     double_buffering
         ``"search"``, ``True`` or ``False`` (see :class:`MappingSpace`).
     pareto_points

@@ -109,10 +109,11 @@ def scheduled_primfuncs(lowered: Any, scheduled: Any) -> list[str]:
     import tvm_ffi
     from tvm import tirx
 
+    before = {g.name_hint for g in lowered.get_global_vars()}
     out = []
     for gv in scheduled.get_global_vars():
         func = scheduled[gv]
-        if not isinstance(func, tirx.PrimFunc) or gv.name_hint not in [g.name_hint for g in lowered.get_global_vars()]:
+        if not isinstance(func, tirx.PrimFunc) or gv.name_hint not in before:
             continue
         if not tvm_ffi.structural_equal(func, lowered[gv.name_hint]):
             out.append(gv.name_hint)
