@@ -20,7 +20,10 @@ A mapping is refused (:class:`Reason`) when
 2. a tile of a grouped or depthwise conv is **strided** along TIR's one channel axis ``g·(K/G) + k``: it spans
    several groups (a G loop of factor > 1 inside the stage) but only part of ``K/G`` (a K loop of factor > 1 above
    it; C for the input). TVM caches the bounding box: more than the tile, and for an output a write-back that
-   overwrites outputs the tile never computed;
+   overwrites outputs the tile never computed. Nor may such a conv **pad** the per-group channels of an operand it
+   caches (K's factors multiplying to more than ``K/G`` with I or O held on chip; C's with I held): the padded
+   channels of a group's last tile are the next group's first ones, and TVM clips a tile only at the tensor's end,
+   so the write-back overwrote the next group's outputs (found by the schedule fuzzer: a K/G = 3 split 2 x 2);
 3. a tile **straddles a TIR loop boundary** of a canonical dim made of several TIR loops
    (:attr:`~tvm_codesign.workload.Workload.tir_loops`: N = batch × sequence of a 3-D MatMul, G = batch × heads of
    a 4-D batch matmul). The schedule fuses those loops into one and splits it by the mapping's factors; a stage's
@@ -59,6 +62,7 @@ class Reason(enum.IntEnum):
     SPILL_ACROSS_SPATIAL_REDUCTION = 3
     STRIDED_GROUP_TILE = 4
     STRADDLES_TIR_LOOPS = 5
+    PADDED_GROUP_CHANNELS = 6
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,6 +135,20 @@ def _strided_group_tiles(workload: Workload, batch: MappingBatch) -> dict[tuple[
     return out
 
 
+def _padded_group_channels(workload: Workload, batch: MappingBatch) -> dict[tuple[str, str], np.ndarray]:
+    """``{(operand, dim): (B,) bool}``: a grouped conv pads the per-group channels (K, or C for the input) while
+    the operand has a cache stage at some on-chip level."""
+    out: dict[tuple[str, str], np.ndarray] = {}
+    if not (workload.G > 1 and workload.op in ("group_conv2d", "depthwise_conv2d")):
+        return out
+    for op, inner in _GROUP_INNER:
+        bound = getattr(workload, inner)
+        covered = np.prod(np.where(batch.dim == DIMS.index(inner), batch.factor, 1), axis=0)
+        held = (batch.cut[:, OPERANDS.index(op)] >= 0).any(axis=0)
+        out[op, inner] = held & (covered > bound)
+    return out
+
+
 def aligned_tile(extent: np.ndarray, loops: tuple[int, ...]) -> np.ndarray:
     """Whether tiles of ``extent`` consecutive fused indices of a dim made of TIR loops ``loops`` (outer to inner)
     are boxes of those loops: ``extent = a·s_{j+1}`` with ``a | n_j`` (any ``a`` for the outermost loop), or
@@ -186,6 +204,8 @@ def check(workload: Workload, batch: MappingBatch) -> Verdict:
     refuse(spills & first_spatial, Reason.SPILL_ACROSS_SPATIAL_REDUCTION)
     for mask in _strided_group_tiles(workload, batch).values():
         refuse(mask, Reason.STRIDED_GROUP_TILE)
+    for mask in _padded_group_channels(workload, batch).values():
+        refuse(mask, Reason.PADDED_GROUP_CHANNELS)
     for mask in _straddling_tiles(workload, batch).values():
         refuse(mask, Reason.STRADDLES_TIR_LOOPS)
     scheduled_spill = spills & (reason == 0)
@@ -222,6 +242,13 @@ def unschedulable_reason(workload: Workload, mapping: Mapping) -> str | None:
         op, lv = next(k for k, m in _strided_group_tiles(workload, batch).items() if m[0])
         inner = dict(_GROUP_INNER)[op]
         return f"{op} tile at {lv} spans several groups but part of {inner} (strided channels)"
+    if why == Reason.PADDED_GROUP_CHANNELS:
+        op, inner = next(k for k, m in _padded_group_channels(workload, batch).items() if m[0])
+        covered = math.prod(l.factor for l in mapping.loops if l.dim == inner)
+        return (
+            f"pads the per-group channels {inner} = {getattr(workload, inner)} to {covered} while caching {op}: "
+            f"the padding is the next group's channels, which TVM's cache stage would overwrite"
+        )
     op, lv, dim = next(k for k, m in _straddling_tiles(workload, batch).items() if m[0])
     loops = dict(workload.tir_loops)[dim]
     at = attach_points(batch, op, batch.cut[ON_CHIP.index(lv), OPERANDS.index(op)].astype(np.int64))[0]
