@@ -72,7 +72,8 @@ def matmul_cases(draw) -> Case:
     seed = draw(st.integers(0, 2**16))
     node = helper.make_node("MatMul", ["x", "w"], ["y"])
     shape = [*batch, m, c]
-    return Case("matmul", f"MatMul x{shape} w[{c},{k}]", make_model([node], {"x": shape}, ["y"], _weights(seed, w=(c, k))))
+    model = make_model([node], {"x": shape}, ["y"], _weights(seed, w=(c, k)))
+    return Case("matmul", f"MatMul x{shape} w[{c},{k}]", model)
 
 
 @st.composite

@@ -89,7 +89,8 @@ def test_random_spilling_mappings_build_match_numpy_and_cost_model(layer, hw_nam
     hw = preset(hw_name)
     rng = np.random.default_rng(zlib.crc32(f"spill/{layer}/{hw_name}".encode()))
     candidates = [
-        m for m in random_mappings(w, hw, 800, rng) if unschedulable_reason(w, m) is None and spill_loop(w, m) is not None
+        m for m in random_mappings(w, hw, 800, rng)
+        if unschedulable_reason(w, m) is None and spill_loop(w, m) is not None
     ]
     assert all(any(spills_partial_sums(m, m.cut(lv, "O")) for lv in ("GB", "RF") if m.cut(lv, "O") is not None)
                for m in candidates)
@@ -168,7 +169,8 @@ def test_gb_spill_of_a_dense_is_an_rfactor_write_back(built_layers):
         loops=[("C", 4), ("K", 6), ("N", 4), ("K", 4), ("C", 8)],
         placement={"GB": {"I": 0, "W": 0, "O": 2}, "RF": {"I": None, "W": None, "O": None}},
     )
-    assert spills_partial_sums(spill, 2) and unschedulable_reason(w, spill) is None and spill_loop(w, spill) == ("GB", 0)
+    assert spills_partial_sums(spill, 2) and unschedulable_reason(w, spill) is None
+    assert spill_loop(w, spill) == ("GB", 0)
     sch, stages = apply_mapping(func, w, spill, block)
     acc = stages[-1]
     assert (acc.operand, acc.level, acc.kind) == ("O", "GB", "accumulate")
