@@ -33,7 +33,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=None, metavar="B", help="genomes per ask (default by strategy)")
     p.add_argument("--time-limit", type=float, default=None, metavar="SEC", help="wall-time limit in seconds")
     p.add_argument(
-        "--schedulable-only", action="store_true", help="only mappings the TVM schedule takes (tvm_codesign.schedulability)"
+        "--schedulable-only", action="store_true", help="only mappings the TVM schedule takes"
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
