@@ -471,3 +471,23 @@ def test_padded_group_channels_are_refused():
     assert unschedulable_reason(w, exact) is None
     args = random_args(func, rng)
     check_schedule(w, func, block, preset("vta"), exact, args, reference(w, args))
+
+
+def test_tiles_over_three_fused_loops_must_hold_the_whole_dim():
+    """N = 2 x 2 x 32 (a 4-D MatMul): TVM 0.27's region analysis wrote back both values of the middle loop for an
+    output tile of 8 rows (found by the fuzzer), so over three or more loops only whole-dim tiles are kept."""
+    lowered = lower_to_tir(load_model(make_model(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [2, 2, 32, 2]}, ["y"],
+        {"w": np.random.default_rng(0).standard_normal((2, 3))},
+    )))
+    (w,) = extract_workloads(lowered, lowered=True).workloads
+    func, block = lowered[w.sources[0][0]], w.sources[0][1]
+    assert w.tir_loops == (("N", (2, 2, 32)),)
+    partial = Mapping([("N", 16), ("N", 4, "spatial_rows"), ("N", 2), ("C", 2), ("K", 3)],
+                      {"GB": {"I": 1, "W": None, "O": 1}, "RF": {"I": 4, "W": 4, "O": 2}})
+    assert "holds 8 of N = 2 x 2 x 32 in its I tile at GB: over three or more" in unschedulable_reason(w, partial)
+    whole = Mapping([("K", 3), ("N", 4, "spatial_rows"), ("N", 32), ("C", 2)],
+                    {"GB": {"I": 0, "W": None, "O": 0}, "RF": {"I": None, "W": 3, "O": None}})
+    assert unschedulable_reason(w, whole) is None
+    args = random_args(func, np.random.default_rng(1))
+    check_schedule(w, func, block, preset("eyeriss"), whole, args, reference(w, args))
