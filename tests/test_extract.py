@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 import numpy as np
 import pytest
 from onnx import helper
@@ -15,6 +18,7 @@ from tvm.script import tirx as T
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.extract import extract_workloads
 from tvm_codesign.frontend import load_model
+from tvm_codesign.workload import Workload
 
 from .onnx_util import conv_model, make_model
 
@@ -166,3 +170,27 @@ def test_pooling_and_softmax_are_not_workloads():
     ]
     with pytest.raises(CodesignError, match="no conv2d, dense or matmul"):
         extract_workloads(load_model(make_model(nodes, {"x": [1, 4, 8, 8]}, ["y"])))
+
+
+def test_dims_made_of_several_tir_loops_are_recorded():
+    """A Linear layer on a 4-D tensor (N = 2 x 3 x 5), a batch matmul over batch and heads (G = 2 x 3) and one with
+    the weight shared across the batch (batch x rows is N, heads are G): the TIR loops of each dim, outer to inner,
+    are part of the signature, so the same dims made of other loops are another workload."""
+    rng = np.random.default_rng(2)
+    linear = make_model([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [2, 3, 5, 4]}, ["y"],
+                        {"w": rng.standard_normal((4, 6))})
+    (w,) = extract_workloads(load_model(linear)).workloads
+    assert (w.op, w.N, w.tir_loops, w.name) == ("dense", 30, (("N", (2, 3, 5)),), "dense_30x4x6_N2x3x5")
+    heads = make_model([helper.make_node("MatMul", ["a", "b"], ["y"])], {"a": [2, 3, 5, 4], "b": [2, 3, 4, 7]}, ["y"])
+    (g,) = extract_workloads(load_model(heads)).workloads
+    assert (g.op, g.G, g.N, g.K, g.tir_loops) == ("batch_matmul", 6, 5, 7, (("G", (2, 3)),))
+    shared = make_model([helper.make_node("MatMul", ["a", "b"], ["y"])], {"a": [2, 3, 5, 4], "b": [3, 4, 7]}, ["y"])
+    (s,) = extract_workloads(load_model(shared)).workloads
+    assert (s.op, s.G, s.N, s.tir_loops) == ("batch_matmul", 3, 10, (("N", (2, 5)),))
+    flat = Workload("flat", "dense", N=30, K=6, C=4)
+    assert flat.signature != w.signature and flat.signature == dataclasses.replace(w, tir_loops=()).signature
+    assert Workload.from_json(w.to_json()) == w and w.to_json()["tir_loops"] == {"N": [2, 3, 5]}
+    for bad, fragment in (({"N": [2, 3]}, "multiplies to 6, not N = 30"), ({"N": [30]}, "two or more extents"),
+                          ({"X": [2, 15]}, "unknown or twice")):
+        with pytest.raises(CodesignError, match=re.escape(fragment)):
+            Workload("bad", "dense", N=30, tir_loops=bad)
