@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             for seed in seeds:
                 settings = InnerSettings(budget=args.budget_sw, seed=seed, schedulable_only=True)
                 ev = evaluate_hardware(hw, workloads, settings, ex)
-                edps.append(ev.energy_pj * ev.cycles)
+                edps.append(ev.edp)
                 print(f"{args.model} {spec} seed {seed}: EDP {edps[-1]:.4e}", flush=True)
             medians[spec] = statistics.median(edps)
     for spec, edp in medians.items():

@@ -29,6 +29,12 @@ def make_model(
     return onnx.shape_inference.infer_shapes(model, strict_mode=True)
 
 
+def linear_3d_model() -> onnx.ModelProto:
+    """A Linear layer on a 3-D tensor, ``[16, 31, 32] x [32, 32]``: N = 16 x 31 is two TIR loops (issue 11)."""
+    w = np.random.default_rng(0).standard_normal((32, 32))
+    return make_model([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [16, 31, 32]}, ["y"], {"w": w})
+
+
 def conv_model(
     cin: int, cout: int, hw: int, k: int, stride: int = 1, pad: int = 0, dilation: int = 1, groups: int = 1
 ) -> onnx.ModelProto:

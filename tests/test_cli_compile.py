@@ -125,22 +125,6 @@ def test_reduced_resnet_block_with_searched_schedules_equals_onnxruntime(tmp_pat
     np.testing.assert_allclose(np.load(tmp_path / "out.npz")["output_0"], want, rtol=1e-4, atol=1e-5)
 
 
-def _linear_3d(path):
-    """A Linear layer on a 3-D tensor, ``[16, 31, 32] x [32, 32]``: N = 16 x 31, two TIR loops."""
-    from onnx import helper
-
-    from .onnx_util import make_model
-
-    model = make_model(
-        [helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [16, 31, 32]}, ["y"],
-        {"w": np.random.default_rng(0).standard_normal((32, 32))},
-    )
-    import onnx
-
-    onnx.save(model, path)
-    return model
-
-
 def test_compile_refuses_a_corrupted_schedule_database_and_writes_nothing(tmp_path, monkeypatch, capsys):
     """A database whose schedule computes wrong numbers -- a tile straddling the 31-row boundary, written with the
     schedulability rule switched off -- is caught by compile's self-check: one line naming the layer, exit 2, no
@@ -149,7 +133,11 @@ def test_compile_refuses_a_corrupted_schedule_database_and_writes_nothing(tmp_pa
     from tvm_codesign.extract import extract_workloads
     from tvm_codesign.mapping import Mapping
 
-    _linear_3d(tmp_path / "linear.onnx")
+    import onnx
+
+    from .onnx_util import linear_3d_model
+
+    onnx.save(linear_3d_model(), tmp_path / "linear.onnx")
     lowered = lower_to_tir(load_model(str(tmp_path / "linear.onnx")))
     (w,) = extract_workloads(lowered, lowered=True).workloads
     straddling = Mapping(
@@ -227,3 +215,22 @@ def test_run_refuses_missing_extra_or_wrong_inputs_in_one_line(arrays, fragment,
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and fragment.format(npz=npz) in err[0], err
     assert not (tmp_path / "o.npz").exists()
+
+
+def test_run_accepts_the_onnx_names_relax_renamed(tmp_path):
+    """Relax's ONNX frontend renames an input called ``input.1`` to ``input_1``; an .npz saved under the ONNX name
+    (what a user has at hand) still matches."""
+    import onnx
+    from onnx import helper
+
+    from .onnx_util import make_model
+
+    model = make_model([helper.make_node("MatMul", ["input.1", "w"], ["y"])], {"input.1": [3, 4]}, ["y"],
+                       {"w": np.random.default_rng(0).standard_normal((4, 5))})
+    onnx.save(model, tmp_path / "m.onnx")
+    assert main(["compile", str(tmp_path / "m.onnx"), "-o", str(tmp_path / "m.so"), "--budget-sw", "100"]) == 0
+    x = np.random.default_rng(1).standard_normal((3, 4)).astype("float32")
+    np.savez(tmp_path / "in.npz", **{"input.1": x})
+    assert main(["run", str(tmp_path / "m.so"), "--inputs", str(tmp_path / "in.npz"), "-o", str(tmp_path / "o.npz")]) == 0
+    want = ort.InferenceSession(str(tmp_path / "m.onnx")).run(None, {"input.1": x})[0]
+    np.testing.assert_allclose(np.load(tmp_path / "o.npz")["output_0"], want, rtol=1e-4, atol=1e-5)

@@ -18,12 +18,7 @@ from onnx import helper
 
 from tvm_codesign.cli import main
 
-from .onnx_util import make_model
-
-
-def _linear_3d() -> onnx.ModelProto:
-    w = np.random.default_rng(0).standard_normal((32, 32))
-    return make_model([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [16, 31, 32]}, ["y"], {"w": w})
+from .onnx_util import linear_3d_model, make_model
 
 
 def _batch_matmul_4d() -> onnx.ModelProto:
@@ -48,7 +43,7 @@ def _mlp_3d() -> onnx.ModelProto:
 
 CASES = {
     # Small budgets keep the suite fast; the MLP runs with the co-design's defaults, as reported.
-    "linear_3d": (_linear_3d, ["--budget-hw", "6", "--budget-sw", "500"]),
+    "linear_3d": (linear_3d_model, ["--budget-hw", "6", "--budget-sw", "500"]),
     "batch_matmul_4d": (_batch_matmul_4d, ["--budget-hw", "6", "--budget-sw", "500"]),
     "mlp_3d": (_mlp_3d, []),
 }

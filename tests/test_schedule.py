@@ -36,7 +36,7 @@ from tvm_codesign.schedulability import spill_loop, spills_partial_sums, unsched
 from tvm_codesign.schedule import apply_mapping, lowered_buffer_sizes, stage_transfer_counts
 from tvm_codesign.workload import OPERANDS
 
-from .onnx_util import conv_model, make_model
+from .onnx_util import conv_model, linear_3d_model, make_model
 from .schedule_check import check_schedule, random_args, reference, run
 
 LAYERS = {
@@ -328,10 +328,7 @@ def test_tvm_027_cannot_read_partial_sums_back_in_place(built_layers):
 # 3-D tensor), G = 2 x 3 of a batch matmul [2, 3, 31, 32] x [2, 3, 32, 31].
 
 FUSED = {
-    "matmul_3d": lambda: make_model(
-        [helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [16, 31, 32]}, ["y"],
-        {"w": np.random.default_rng(0).standard_normal((32, 32))},
-    ),
+    "matmul_3d": linear_3d_model,
     "batch_matmul_4d": lambda: make_model(
         [helper.make_node("MatMul", ["x", "y"], ["z"])], {"x": [2, 3, 31, 32], "y": [2, 3, 32, 31]}, ["z"]
     ),

@@ -69,10 +69,16 @@ def attach_points(batch: MappingBatch, operand: str, cut: np.ndarray) -> np.ndar
     return np.where(c >= 0, at, -1)
 
 
+def one_mapping_batch(mapping: Mapping) -> MappingBatch:
+    """``mapping`` as a batch of one (at least one loop slot), for asking a vectorised rule about one mapping."""
+    return MappingBatch.from_mappings([mapping], slots=max(len(mapping.loops), 1))
+
+
 def attach_position(mapping: Mapping, operand: str, cut: int) -> int:
     """The attach point of one mapping's tile of ``operand`` cut at ``cut`` (-1: filled once)."""
-    batch = MappingBatch.from_mappings([mapping], slots=max(len(mapping.loops), 1))
-    return int(attach_points(batch, operand, np.array([cut]))[0])
+    return int(attach_points(one_mapping_batch(mapping), operand, np.array([cut]))[0])
 
 
-__all__ = ["attach_points", "attach_position", "attach_table", "indexing_dims", "indexing_temporal_loops"]
+__all__ = [
+    "attach_points", "attach_position", "attach_table", "indexing_dims", "indexing_temporal_loops", "one_mapping_batch"
+]

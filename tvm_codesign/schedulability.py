@@ -21,7 +21,7 @@ A mapping is refused (:class:`Reason`) when
    several groups (a G loop of factor > 1 inside the stage) but only part of ``K/G`` (a K loop of factor > 1 above
    it; C for the input). TVM caches the bounding box: more than the tile, and for an output a write-back that
    overwrites outputs the tile never computed. Nor may such a conv **pad** the per-group channels of an operand it
-   caches (K's factors multiplying to more than ``K/G`` with I or O held on chip; C's with I held): the padded
+   caches (K's factors multiplying to more than ``K/G`` with W or O held on chip; C's with I held): the padded
    channels of a group's last tile are the next group's first ones, and TVM clips a tile only at the tensor's end,
    so the write-back overwrote the next group's outputs (found by the schedule fuzzer: a K/G = 3 split 2 x 2);
 3. a tile **straddles a TIR loop boundary** of a canonical dim made of several TIR loops
@@ -44,7 +44,7 @@ import math
 
 import numpy as np
 
-from .loop_nest import attach_points
+from .loop_nest import attach_points, one_mapping_batch
 from .mapping import ON_CHIP, Mapping, MappingBatch
 from .workload import DIMS, OPERAND_DIMS, OPERANDS, REDUCTION_DIMS, Workload
 
@@ -197,6 +197,9 @@ def check(workload: Workload, batch: MappingBatch) -> Verdict:
     """Judge every mapping of ``batch`` (mappings of ``workload``): the :class:`Verdict`, vectorised."""
     B = len(batch)
     reason = np.zeros(B, np.int8)
+    if batch.slots == 0:  # no loops at all: nothing spills, every tile is the whole (unit) workload
+        none = np.full(B, -1)
+        return Verdict(reason, none.astype(np.int8), none.astype(np.int64))
 
     def refuse(mask: np.ndarray, why: Reason) -> None:
         reason[(reason == 0) & mask] = why  # the first reason found is the one reported
@@ -220,14 +223,10 @@ def check(workload: Workload, batch: MappingBatch) -> Verdict:
     return Verdict(reason, level, np.where(scheduled_spill, first, -1))
 
 
-def _one(mapping: Mapping) -> MappingBatch:
-    return MappingBatch.from_mappings([mapping], slots=max(len(mapping.loops), 1))
-
-
 def unschedulable_reason(workload: Workload, mapping: Mapping) -> str | None:
     """Why :func:`tvm_codesign.schedule.apply_mapping` cannot turn ``mapping`` into a faithful schedule (one line,
     to follow "the mapping ..."), or ``None`` if it can. The verdict is :func:`check`'s."""
-    batch = _one(mapping)
+    batch = one_mapping_batch(mapping)
     why = Reason(int(check(workload, batch).reason[0]))
     if why == Reason.SCHEDULABLE:
         return None
@@ -275,7 +274,7 @@ def unschedulable_reason(workload: Workload, mapping: Mapping) -> str | None:
 def spill_loop(workload: Workload, mapping: Mapping) -> tuple[str, int] | None:
     """``(level, position)`` of the reduction loop the schedule rfactors for a schedulable partial-sum spill;
     ``None`` when the output does not spill or the mapping is refused (:func:`check`)."""
-    verdict = check(workload, _one(mapping))
+    verdict = check(workload, one_mapping_batch(mapping))
     level = int(verdict.spill_level[0])
     return None if level < 0 else (ON_CHIP[level], int(verdict.spill_position[0]))
 
@@ -283,7 +282,7 @@ def spill_loop(workload: Workload, mapping: Mapping) -> tuple[str, int] | None:
 def spills_partial_sums(mapping: Mapping, cut: int) -> bool:
     """Whether an output tile cut at ``cut`` is evicted before its reduction completes (read back later): a
     reduction loop of factor > 1 lies above the stage's attach point."""
-    batch = _one(mapping)
+    batch = one_mapping_batch(mapping)
     return bool(_reductions_above(batch, attach_points(batch, "O", np.array([cut])))[0] > 0)
 
 

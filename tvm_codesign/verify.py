@@ -11,8 +11,8 @@ reductions, so results differ in the last bits, never by more. A layer alone run
 weights*, whose outputs reach tens (DQN's 3x3x64 conv: up to 81), and the rounding error of a reordered sum grows
 with them (6.9e-5 there), so a layer's ``atol`` is taken relative to its largest output (``atol * max(1, max
 |y|)``). A wrong tile is off by the size of the outputs themselves. A
-mismatch raises a one-line :class:`~tvm_codesign.errors.CodesignError`; ``tvm-codesign compile`` then writes
-nothing.
+mismatch raises a one-line :class:`~tvm_codesign.errors.CodesignError`; ``tvm-codesign compile`` then writes no
+library and no sidecar (with ``--codesign`` the co-design's own folder, written before, stays for inspection).
 """
 
 from __future__ import annotations
@@ -48,13 +48,18 @@ class Verification:
     seconds: float
 
 
-def _random(shape: Iterable[int], dtype: str, rng: np.random.Generator) -> np.ndarray:
+def _random(shape: Iterable[int], dtype: str, rng: np.random.Generator, index_safe: bool = False) -> np.ndarray:
+    """Seeded random data: standard normal floats; integers in [-3, 3], or zeros with ``index_safe`` (a model's
+    integer inputs are often indices, and 0 is always a valid one)."""
     shape = tuple(int(d) for d in shape)
     if dtype.startswith("float"):
         return rng.standard_normal(shape).astype(dtype)
     if dtype == "bool":
         return rng.integers(0, 2, shape).astype(bool)
-    return np.zeros(shape, dtype)  # integer inputs are often indices: 0 is always a valid one
+    if index_safe:
+        return np.zeros(shape, dtype)
+    low = 0 if dtype.startswith("uint") else -3
+    return rng.integers(low, 4, shape).astype(dtype)
 
 
 def _written_params(func: Any) -> list[int]:
@@ -133,6 +138,8 @@ def verify_layers(lowered: Any, scheduled: Any, workloads: Iterable[Workload] = 
     for name in scheduled_primfuncs(lowered, scheduled):
         before, after = lowered[name], scheduled[name]
         outputs = _written_params(before)
+        if not outputs:
+            raise CodesignError(f"cannot check the schedule of PrimFunc {name}: none of its parameters is written")
         rng = np.random.default_rng([seed, len(checks)])
         inputs = {
             i: _random(p.ty.shape, str(p.ty.dtype), rng) for i, p in enumerate(before.params) if i not in outputs
@@ -159,7 +166,7 @@ def verify_model(lowered: Any, executable: Any, seed: int = 0) -> float:
     rng = np.random.default_rng([seed, 1 << 20])
     inputs = []
     for param in lowered["main"].params:
-        inputs.append(_random([int(d) for d in param.ty.shape], str(param.ty.dtype), rng))
+        inputs.append(_random([int(d) for d in param.ty.shape], str(param.ty.dtype), rng, index_safe=True))
 
     def run(exe: Any) -> list[np.ndarray]:
         vm = relax.VirtualMachine(exe, tvm.cpu())

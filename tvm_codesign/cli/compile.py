@@ -38,7 +38,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--no-verify", dest="verify", action="store_false",
         help="skip the self-check: by default every scheduled layer, and the whole model, is run on seeded random "
-        "inputs against TVM's default schedules, and nothing is written if they differ",
+        "inputs against TVM's default schedules, and no library is written if they differ (with --codesign the "
+        "co-design folder, written before, stays)",
     )
     add_codesign_options(p)
     p.set_defaults(func=run)
@@ -122,7 +123,13 @@ def run(args: argparse.Namespace) -> int:
             from ..verify import verify_schedules
 
             # The exported library itself is checked: what is verified is what gets written.
-            check = verify_schedules(lowered, mod, tvm.runtime.load_module(str(built)), workloads, seed=args.seed)
+            try:
+                check = verify_schedules(lowered, mod, tvm.runtime.load_module(str(built)), workloads, seed=args.seed)
+            except CodesignError:
+                raise
+            except Exception as err:  # noqa: BLE001 - TVM and numpy raise many kinds; the user gets one line
+                first = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+                raise CodesignError(f"the self-check could not run ({first}); --no-verify skips it") from None
             print(
                 f"verified {len(check.layers)} scheduled layers against TVM's default schedules and the model "
                 f"against stock TVM (max abs diff {check.model_max_abs_diff:.2g}, {check.seconds:.1f} s)",

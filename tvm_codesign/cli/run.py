@@ -69,6 +69,9 @@ def _match_inputs(inputs: dict[str, Any], names: list[str], path: Path) -> list[
             raise CodesignError(f"{path} has {len(inputs)} unnamed arrays; the model has {len(names)} inputs: "
                                 f"{', '.join(names)}")
         return [inputs[k] for k in unnamed]
+    # Relax's ONNX frontend renames inputs that are no identifiers ("input.1" -> "input_1", "0" -> "input_0"):
+    # a file saved under the ONNX names matches too.
+    inputs = {(k if k in names else _relax_name(k)): v for k, v in inputs.items()}
     missing = [n for n in names if n not in inputs]
     extra = sorted(k for k in inputs if k not in names)
     if missing or extra:
@@ -79,6 +82,13 @@ def _match_inputs(inputs: dict[str, Any], names: list[str], path: Path) -> list[
             what.append(f"array(s) {', '.join(extra)} that are no input")
         raise CodesignError(f"{path} has {' and '.join(what)}; the model's inputs are {', '.join(names)}")
     return [inputs[n] for n in names]
+
+
+def _relax_name(name: str) -> str:
+    """The name Relax's ONNX frontend gives an input called ``name`` (its ``_sanitize_name``, without the suffix
+    it adds to make clashing names unique)."""
+    new = name.replace(".", "_")
+    return new if new and (new[0].isalpha() or new[0] == "_") else f"input_{new}"
 
 
 def _input_error(message: str, names: list[str], arrays: list[Any], path: Path) -> str:
