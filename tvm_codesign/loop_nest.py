@@ -4,9 +4,10 @@ rule and the TVM schedule.
 The tile of operand ``X`` cut at nest position ``c`` changes exactly when a *temporal* loop of factor > 1 that
 indexes ``X`` and lies above ``c`` advances: the innermost such loop is the tile's **attach point**. The cost model
 counts a refill per iteration of the loops down to it (:meth:`tvm_codesign.cost_arrays.Nest.fill_events`), the TVM
-schedule attaches the cache stage there (:func:`tvm_codesign.schedule.attach_position`), and the schedulability
-rule (:mod:`tvm_codesign.schedulability`) reads tile extents and partial-sum spills off it. Spatial loops are never
-attach points: the PEs they unroll hold their tiles at the same time.
+schedule attaches the cache stage there (:func:`attach_position`), and the schedulability rule
+(:mod:`tvm_codesign.schedulability`) reads tile extents and partial-sum spills off it. Spatial loops are never
+attach points: the PEs they unroll hold their tiles at the same time, so the stage above them moves the union of
+the per-PE tiles (multicast, or sliding-window overlap), which is what the cost model charges for feeding the array.
 
 Pure numpy, no TVM.
 """
@@ -21,13 +22,8 @@ from .workload import DIMS, OPERAND_DIMS
 _TEMPORAL = 0  # index of "temporal" in tvm_codesign.mapping.KINDS
 
 
-def indexing_dims(operand: str) -> np.ndarray:
-    """Indices into :data:`~tvm_codesign.workload.DIMS` of the dims that index ``operand``."""
-    return np.array([i for i, d in enumerate(DIMS) if d in OPERAND_DIMS[operand]], np.int8)
-
-
 #: ``_INDEXES[operand][dim index]``: whether the dim indexes the operand (a table lookup beats ``np.isin``).
-_INDEXES = {op: np.isin(np.arange(len(DIMS)), indexing_dims(op)) for op in OPERAND_DIMS}
+_INDEXES = {op: np.array([d in dims for d in DIMS]) for op, dims in OPERAND_DIMS.items()}
 
 
 def indexing_temporal_loops(
@@ -80,5 +76,5 @@ def attach_position(mapping: Mapping, operand: str, cut: int) -> int:
 
 
 __all__ = [
-    "attach_points", "attach_position", "attach_table", "indexing_dims", "indexing_temporal_loops", "one_mapping_batch"
+    "attach_points", "attach_position", "attach_table", "indexing_temporal_loops", "one_mapping_batch"
 ]

@@ -91,13 +91,23 @@ class Verdict:
         return self.reason == Reason.SCHEDULABLE
 
 
-def _reductions_above(batch: MappingBatch, at: np.ndarray) -> np.ndarray:
-    """``(B,)`` reduction loops (factor > 1) at nest positions above ``at`` (a stage's attach point; 0 for -1)."""
+def _reductions(batch: MappingBatch) -> tuple[np.ndarray, np.ndarray]:
+    """``(L, B)`` the reduction loops of factor > 1, and ``(L + 1, B)`` how many of them lie above each position."""
     L, B = batch.dim.shape
     red = _REDUCTION[batch.dim] & (batch.factor > 1)
-    above = np.zeros((L + 1, B), np.int32)  # reduction loops at positions < p
+    above = np.zeros((L + 1, B), np.int32)
     np.cumsum(red, axis=0, out=above[1:])
-    return np.where(at >= 0, above[np.maximum(at, 0), np.arange(B)], 0)
+    return red, above
+
+
+def _reductions_above(above: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``(B,)`` reduction loops above attach points ``at`` (0 for -1), from :func:`_reductions`' count table."""
+    return np.where(at >= 0, above[np.maximum(at, 0), np.arange(len(at))], 0)
+
+
+def _grouped(workload: Workload) -> bool:
+    """A grouped or depthwise conv with several groups: TIR's one channel axis is ``g·(K/G) + k``."""
+    return workload.G > 1 and workload.op in ("group_conv2d", "depthwise_conv2d")
 
 
 def _output_spills(batch: MappingBatch) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, np.ndarray]:
@@ -105,12 +115,12 @@ def _output_spills(batch: MappingBatch) -> tuple[list[np.ndarray], list[np.ndarr
     output bypasses the level: it spills there when > 0), and whether the output is held there; plus the nest
     position of each mapping's first reduction loop (-1: none) and whether it is spatial."""
     B = len(batch)
+    red, above = _reductions(batch)
     counts, held = [], []
     for li in range(len(ON_CHIP)):
         cut = batch.cut[li, _O].astype(np.int64)
-        counts.append(_reductions_above(batch, attach_points(batch, "O", cut)))
+        counts.append(_reductions_above(above, attach_points(batch, "O", cut)))
         held.append(cut >= 0)
-    red = _REDUCTION[batch.dim] & (batch.factor > 1)
     first = np.where(red.any(axis=0), red.argmax(axis=0), -1)
     first_spatial = (first >= 0) & (batch.kind[np.maximum(first, 0), np.arange(B)] != 0)
     return counts, held, first, first_spatial
@@ -119,7 +129,7 @@ def _output_spills(batch: MappingBatch) -> tuple[list[np.ndarray], list[np.ndarr
 def _strided_group_tiles(workload: Workload, batch: MappingBatch) -> dict[tuple[str, str], np.ndarray]:
     """``{(operand, level): (B,) bool}``: the stage's tile spans several groups but part of K (C for inputs)."""
     out: dict[tuple[str, str], np.ndarray] = {}
-    if not (workload.G > 1 and workload.op in ("group_conv2d", "depthwise_conv2d")):
+    if not _grouped(workload):
         return out
     L, B = batch.dim.shape
     big = batch.factor > 1
@@ -140,7 +150,7 @@ def _padded_group_channels(workload: Workload, batch: MappingBatch) -> dict[tupl
     """``{(operand, dim): (B,) bool}``: a grouped conv pads the per-group channels (K, or C for the input) while
     the operand has a cache stage at some on-chip level."""
     out: dict[tuple[str, str], np.ndarray] = {}
-    if not (workload.G > 1 and workload.op in ("group_conv2d", "depthwise_conv2d")):
+    if not _grouped(workload):
         return out
     for op, inner in _GROUP_INNER:
         bound = getattr(workload, inner)
@@ -283,7 +293,7 @@ def spills_partial_sums(mapping: Mapping, cut: int) -> bool:
     """Whether an output tile cut at ``cut`` is evicted before its reduction completes (read back later): a
     reduction loop of factor > 1 lies above the stage's attach point."""
     batch = one_mapping_batch(mapping)
-    return bool(_reductions_above(batch, attach_points(batch, "O", np.array([cut])))[0] > 0)
+    return bool(_reductions_above(_reductions(batch)[1], attach_points(batch, "O", np.array([cut])))[0] > 0)
 
 
 __all__ = [

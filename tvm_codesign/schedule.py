@@ -12,9 +12,9 @@
 **Partial-sum spills** (:func:`tvm_codesign.schedulability.spills_partial_sums`: a reduction loop with factor > 1
 lies above an output stage's attach point, so the tile is evicted before its reduction completes) are scheduled with
 ``rfactor`` as an accumulating write-back. For the one reduction loop ``r`` above the spilling stage,
-``sch.rfactor(r, factor_axis=0)`` turns the MAC block into an rf block that accumulates into a new buffer ``O_rf[r,
-...]`` (the output's dtype; ``r`` is now a spatial axis of it) and the original block into the write-back ``O[...]
-+= O_rf[r, ...]``, whose reduction over ``r`` carries the init ``O = 0`` at ``r``'s first iteration. The write-back
+``sch.rfactor(r, factor_axis=0)`` turns the MAC block into an rf block that accumulates into a new buffer
+``O_rf[r, ...]`` (the output's dtype; ``r`` is now a spatial axis of it) and the original block into the write-back
+``O[...] += O_rf[r, ...]``, whose reduction over ``r`` carries the init ``O = 0`` at ``r``'s first iteration. The write-back
 is ``reverse_compute_at``-ed to the spilling stage's attach loop and ``O_rf`` gets that level's scope: ``O_rf``
 lives for one visit of the tile, so CompactBufferAllocation shrinks it to the tile, and it *is* the output's cache
 buffer at that level. The write-back reads the partial sums so far in the parent level and adds the tile: the cost

@@ -109,6 +109,11 @@ def _max_diff(got: list[np.ndarray], want: list[np.ndarray], scaled: bool = Fals
     return worst, ok
 
 
+def vm_outputs(result: Any) -> list[np.ndarray]:
+    """A Relax VM result (one tensor, or a tuple of them) as a list of arrays."""
+    return [result.numpy()] if hasattr(result, "numpy") else [o.numpy() for o in result]
+
+
 def scheduled_primfuncs(lowered: Any, scheduled: Any) -> list[str]:
     """Names of the PrimFuncs of ``scheduled`` that differ from the same-named ones of ``lowered``."""
     import tvm_ffi
@@ -170,8 +175,7 @@ def verify_model(lowered: Any, executable: Any, seed: int = 0) -> float:
 
     def run(exe: Any) -> list[np.ndarray]:
         vm = relax.VirtualMachine(exe, tvm.cpu())
-        out = vm["main"](*[tvm.runtime.tensor(x) for x in inputs])
-        return [out.numpy()] if hasattr(out, "numpy") else [o.numpy() for o in out]
+        return vm_outputs(vm["main"](*[tvm.runtime.tensor(x) for x in inputs]))
 
     got = run(executable)
     want = run(tvm.compile(lowered, target="llvm"))
@@ -195,4 +199,4 @@ def verify_schedules(
 
 
 __all__ = ["ATOL", "RTOL", "LayerCheck", "Verification", "scheduled_primfuncs", "verify_layers", "verify_model",
-           "verify_schedules"]
+           "verify_schedules", "vm_outputs"]

@@ -52,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
         result = vm["main"](*[tvm.runtime.tensor(np.ascontiguousarray(a)) for a in arrays])
     except Exception as err:  # noqa: BLE001
         raise CodesignError(_input_error(str(err), names, arrays, in_path)) from None
-    outputs = [result] if hasattr(result, "numpy") else list(result)  # one tensor, or a tuple of them
-    named = {f"output_{i}": o.numpy() for i, o in enumerate(outputs)}
+    from ..verify import vm_outputs
+
+    named = {f"output_{i}": a for i, a in enumerate(vm_outputs(result))}
     with atomic_output(out_path, suffix=".npz") as tmp:
         np.savez(tmp, **named)
     print(f"wrote {out_path}: " + ", ".join(f"{k} {v.shape}" for k, v in named.items()))
