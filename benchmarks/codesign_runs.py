@@ -24,13 +24,13 @@ BASELINES = (("eyeriss_rs", "eyeriss", "row_stationary"), ("eyeriss", "eyeriss",
 
 def model_workloads(model: str, work: Path) -> list[Any]:
     """The model's unique workloads, lowered with TVM once and cached as JSON in ``work``."""
-    from tvm_codesign.workload import Workload
+    from tvm_codesign.model.workload import Workload
 
     cache = work / f"{model}.workloads.json"
     if cache.exists():
         return [Workload.from_json(w) for w in json.loads(cache.read_text())]
-    from tvm_codesign.extract import extract_workloads, lower_to_tir
-    from tvm_codesign.frontend import load_model
+    from tvm_codesign.compiler.extract import extract_workloads, lower_to_tir
+    from tvm_codesign.compiler.frontend import load_model
 
     lowered = lower_to_tir(load_model(model))
     workloads = list(extract_workloads(lowered, lowered=True).workloads)
@@ -104,12 +104,12 @@ def best_trace(trials: Iterable[dict[str, Any]]) -> list[float | None]:
 
 def run_codesign_spec(spec: RunSpec, workloads: list[Any], work: Path, executor: Any) -> dict[str, Any]:
     """Run (or resume, from its trial log in ``work``) one co-design and summarise it."""
-    from tvm_codesign.bounds import model_bound
-    from tvm_codesign.codesign import OUTER_DEFAULTS, InnerSettings, Limits, outer_strategy, run_codesign
-    from tvm_codesign.flow import CODESIGN_FILL_SHARE, _warm_start
-    from tvm_codesign.hardware import HardwareConfig, SystemParams
-    from tvm_codesign.hardware_space import HardwareSpace, area_budget_from
-    from tvm_codesign.outputs import summarise
+    from tvm_codesign.cost.bounds import model_bound
+    from tvm_codesign.bilevel.outer import OUTER_DEFAULTS, InnerSettings, Limits, outer_strategy, run_codesign
+    from tvm_codesign.pipeline import CODESIGN_FILL_SHARE, _warm_start
+    from tvm_codesign.model.hardware import HardwareConfig, SystemParams
+    from tvm_codesign.spaces.hardware.space import HardwareSpace, area_budget_from
+    from tvm_codesign.report import summarise
 
     system = SystemParams()
     budget = area_budget_from("eyeriss", system)
@@ -162,10 +162,10 @@ def run_codesign_spec(spec: RunSpec, workloads: list[Any], work: Path, executor:
 
 def run_baselines(model: str, workloads: list[Any], seed: int, budget_sw: int, executor: Any) -> dict[str, Any]:
     """The three baselines with the same inner budget and system parameters, scored (not held to schedulable)."""
-    from tvm_codesign.bounds import model_bound
-    from tvm_codesign.codesign import InnerSettings, Limits, evaluate_hardware
-    from tvm_codesign.hardware import SystemParams, preset
-    from tvm_codesign.outputs import summarise
+    from tvm_codesign.cost.bounds import model_bound
+    from tvm_codesign.bilevel.outer import InnerSettings, Limits, evaluate_hardware
+    from tvm_codesign.model.hardware import SystemParams, preset
+    from tvm_codesign.report import summarise
 
     system = SystemParams()
     settings = InnerSettings(budget=budget_sw, seed=seed, schedulable_only=False)

@@ -69,7 +69,7 @@ def latency_limit(rows: list[dict[str, Any]], model: str) -> float:
 
 
 def run(models: list[str], seeds: list[int], budgets_hw: dict[str, int], budget_sw: int, jobs: int) -> None:
-    from tvm_codesign.codesign import default_executor
+    from tvm_codesign.bilevel.outer import default_executor
 
     rows = load_rows(LOG)
     for model in models:
@@ -166,7 +166,7 @@ def tables(models: list[str], budgets_hw: dict[str, int], budget_sw: int) -> str
                      f"{'met' if ratio >= AIM[model] else 'missed'} ({ratio:.2f}×).")
     out += ["", *notes, "",
             "`floor`: no accelerator with this DRAM, precision and MAC can do better — every MAC once, every touched "
-            "word once across the DRAM interface, unlimited PEs (`tvm_codesign/bounds.py`). `best possible`: the EDP "
+            "word once across the DRAM interface, unlimited PEs (`tvm_codesign/cost/bounds.py`). `best possible`: the EDP "
             "reduction over `eyeriss_rs` that reaching the floor would give.", ""]
 
     out += ["## Outer strategies at the same budget", "",

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.zoo import ZOO_NAMES, input_shapes, zoo_path
+from tvm_codesign.zoo.catalog import ZOO_NAMES, input_shapes, zoo_path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

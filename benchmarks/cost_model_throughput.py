@@ -22,10 +22,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from tvm_codesign.cost import evaluate  # noqa: E402
-from tvm_codesign.hardware import preset  # noqa: E402
-from tvm_codesign.mapping import random_batch  # noqa: E402
-from tvm_codesign.workload import Workload  # noqa: E402
+from tvm_codesign.cost.model import evaluate  # noqa: E402
+from tvm_codesign.model.hardware import preset  # noqa: E402
+from tvm_codesign.model.mapping import random_batch  # noqa: E402
+from tvm_codesign.model.workload import Workload  # noqa: E402
 
 
 def main() -> None:

@@ -18,10 +18,10 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tvm_codesign.codesign import InnerSettings, evaluate_hardware
-    from tvm_codesign.extract import extract_workloads
-    from tvm_codesign.frontend import load_model
-    from tvm_codesign.hardware import load_hardware
+    from tvm_codesign.bilevel.outer import InnerSettings, evaluate_hardware
+    from tvm_codesign.compiler.extract import extract_workloads
+    from tvm_codesign.compiler.frontend import load_model
+    from tvm_codesign.model.hardware import load_hardware
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model")

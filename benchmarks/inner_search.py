@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tvm_codesign.hardware import preset
-from tvm_codesign.inner import search_mapping
-from tvm_codesign.workload import Workload
+from tvm_codesign.model.hardware import preset
+from tvm_codesign.bilevel.mapping_search import search_mapping
+from tvm_codesign.model.workload import Workload
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

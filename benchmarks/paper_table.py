@@ -9,7 +9,7 @@ its row-stationary dataflow, the hand-tuned baseline; (b) ``eyeriss`` with free 
 default with search (1.95 mm², *not* at Eyeriss's area); (d) ``codesign``, the co-designed accelerator at Eyeriss's
 area (outer ``bo``). Same inner budget everywhere. Results: ``paper_table.md`` and ``paper_table.csv`` (columns
 ``model, config, edp, energy_pj, cycles, area_mm2, seconds``), per-layer distance to the lower bound of
-``tvm_codesign/bounds.py`` in ``distance_to_limit.csv``. Finished models are appended to ``paper_table.jsonl`` and
+``tvm_codesign/cost/bounds.py`` in ``distance_to_limit.csv``. Finished models are appended to ``paper_table.jsonl`` and
 skipped by a rerun; a killed co-design resumes from its trial log under ``paper_table_work/``.
 """
 
@@ -46,7 +46,7 @@ AIM = {"resnet50": 1.5, "dqn": 2.0}
 
 
 def run(models: list[str], seed: int, budget_hw: int, budget_sw: int, jobs: int) -> None:
-    from tvm_codesign.codesign import default_executor
+    from tvm_codesign.bilevel.outer import default_executor
 
     rows = load_rows(LOG)
     for model in models:
@@ -77,9 +77,9 @@ def _configs(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def distance_rows(row: dict[str, Any]) -> list[dict[str, Any]]:
     """Per layer and config: found EDP over the lower bound on that config's PE array."""
-    from tvm_codesign.bounds import layer_bound
-    from tvm_codesign.hardware import SystemParams
-    from tvm_codesign.workload import Workload
+    from tvm_codesign.cost.bounds import layer_bound
+    from tvm_codesign.model.hardware import SystemParams
+    from tvm_codesign.model.workload import Workload
 
     by_name = {w["name"]: Workload.from_json(w) for w in row["workloads"]}
     out = []
@@ -155,7 +155,7 @@ def write(models: list[str], budget_hw: int, budget_sw: int) -> str:
     out += summary + ["", *targets, ""]
     out += ["## Distance to the limit", "",
             "Per layer: found EDP over the lower bound on the same PE array (cycles ≥ max(MACs / PEs, compulsory "
-            "DRAM bytes / bandwidth); energy ≥ MACs × MAC energy + compulsory DRAM energy; `tvm_codesign/bounds.py`). "
+            "DRAM bytes / bandwidth); energy ≥ MACs × MAC energy + compulsory DRAM energy; `tvm_codesign/cost/bounds.py`). "
             "Median and worst layer (weighted by nothing; every unique layer once); all rows in "
             "`distance_to_limit.csv`.", "",
             "| model | config | median EDP / bound | worst layer | worst EDP / bound |", "| --- | --- | --- | --- | --- |"]

@@ -3,7 +3,7 @@
 ``toy``: a 6-gene integer grid (16 values each) with a known constraint (gene sum cap, enforced by the sampler),
 a log-scaled anisotropic bowl and an infeasible ball around its centre known only after evaluating, so the optimum
 lies on the unknown constraint's boundary. ``mapping``: a ResNet-style 3x3 conv on a hardware preset
-(:class:`~tvm_codesign.mapping_space.MappingSpace`, free dataflow), value = log EDP.
+(:class:`~tvm_codesign.spaces.mapping.space.MappingSpace`, free dataflow), value = log EDP.
 
 Prints, per strategy, the median and spread over seeds of the best value found and of the wall time, as well as
 the share of evaluations that turned out infeasible. Example::
@@ -65,9 +65,9 @@ def toy_problem():
 
 
 def mapping_problem(hw_name: str):
-    from tvm_codesign.hardware import preset
-    from tvm_codesign.mapping_space import MappingObjective, MappingSpace
-    from tvm_codesign.workload import Workload
+    from tvm_codesign.model.hardware import preset
+    from tvm_codesign.spaces.mapping.space import MappingObjective, MappingSpace
+    from tvm_codesign.model.workload import Workload
 
     wl = Workload("conv3x3_32", "conv2d", K=32, C=32, P=14, Q=14, R=3, S=3, padding=(1, 1, 1, 1))
     hw = preset(hw_name)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from tvm_codesign.extract import extract_workloads
-from tvm_codesign.mapping import Mapping, random_mappings
-from tvm_codesign.schedulability import unschedulable_reason
-from tvm_codesign.workload import Workload
+from tvm_codesign.compiler.extract import extract_workloads
+from tvm_codesign.model.mapping import Mapping, random_mappings
+from tvm_codesign.model.schedulability import unschedulable_reason
+from tvm_codesign.model.workload import Workload
 
 
 def schedulable_mapping(w: Workload, hw, rng: np.random.Generator) -> Mapping:

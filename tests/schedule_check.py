@@ -17,12 +17,12 @@ from __future__ import annotations
 import numpy as np
 import tvm
 
-from tvm_codesign.cost import evaluate
-from tvm_codesign.hardware import LEVELS
-from tvm_codesign.loop_nest import attach_position
-from tvm_codesign.mapping import Mapping
-from tvm_codesign.schedule import apply_mapping, lowered_buffer_sizes, stage_transfer_counts
-from tvm_codesign.workload import OPERANDS, Workload
+from tvm_codesign.cost.model import evaluate
+from tvm_codesign.model.hardware import LEVELS
+from tvm_codesign.model.loop_nest import attach_position
+from tvm_codesign.model.mapping import Mapping
+from tvm_codesign.compiler.schedule import apply_mapping, lowered_buffer_sizes, stage_transfer_counts
+from tvm_codesign.model.workload import OPERANDS, Workload
 
 
 def param_shapes(func) -> list[list[int]]:

@@ -1,4 +1,4 @@
-"""Lower bounds (tvm_codesign.bounds): hand-derived numbers, and no mapping the cost model scores beats them."""
+"""Lower bounds (tvm_codesign.cost.bounds): hand-derived numbers, and no mapping the cost model scores beats them."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tvm_codesign.bounds import compulsory_words, layer_bound, model_bound
-from tvm_codesign.cost import evaluate
-from tvm_codesign.hardware import SystemParams, preset
-from tvm_codesign.inner import search_mapping
-from tvm_codesign.mapping import _random_raw
-from tvm_codesign.technology import mac_energy_pj
-from tvm_codesign.workload import Workload
+from tvm_codesign.cost.bounds import compulsory_words, layer_bound, model_bound
+from tvm_codesign.cost.model import evaluate
+from tvm_codesign.model.hardware import SystemParams, preset
+from tvm_codesign.bilevel.mapping_search import search_mapping
+from tvm_codesign.model.mapping import _random_raw
+from tvm_codesign.cost.technology import mac_energy_pj
+from tvm_codesign.model.workload import Workload
 
 
 def test_compulsory_words_by_hand() -> None:

@@ -11,13 +11,13 @@ import pytest
 import tvm
 from tvm import relax
 
-from models.zoo import input_shapes, zoo_path
+from tvm_codesign.zoo.catalog import input_shapes, zoo_path
 from tvm_codesign.cli import main
-from tvm_codesign.extract import lower_to_tir
-from tvm_codesign.frontend import load_model
-from tvm_codesign.hardware import HardwareConfig, area
-from tvm_codesign.hardware_space import area_budget_from
-from tvm_codesign.hardware import SystemParams
+from tvm_codesign.compiler.extract import lower_to_tir
+from tvm_codesign.compiler.frontend import load_model
+from tvm_codesign.model.hardware import HardwareConfig, area
+from tvm_codesign.spaces.hardware.space import area_budget_from
+from tvm_codesign.model.hardware import SystemParams
 
 SMALL = ["--budget-hw", "3", "--budget-sw", "300", "--jobs", "1", "--strategy", "random"]
 

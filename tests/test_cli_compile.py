@@ -6,12 +6,12 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from models.zoo import input_shapes, zoo_path
+from tvm_codesign.zoo.catalog import input_shapes, zoo_path
 from tvm_codesign.cli import main
-from tvm_codesign.database import write_database
-from tvm_codesign.extract import lower_to_tir
-from tvm_codesign.frontend import load_model
-from tvm_codesign.hardware import HardwareConfig, preset
+from tvm_codesign.compiler.database import write_database
+from tvm_codesign.compiler.extract import lower_to_tir
+from tvm_codesign.compiler.frontend import load_model
+from tvm_codesign.model.hardware import HardwareConfig, preset
 
 from .layers_util import schedulable_layers
 
@@ -129,9 +129,10 @@ def test_compile_refuses_a_corrupted_schedule_database_and_writes_nothing(tmp_pa
     """A database whose schedule computes wrong numbers -- a tile straddling the 31-row boundary, written with the
     schedulability rule switched off -- is caught by compile's self-check: one line naming the layer, exit 2, no
     library, no hardware sidecar. With the rule on, the same mapping cannot even be written."""
-    from tvm_codesign import database, schedule
-    from tvm_codesign.extract import extract_workloads
-    from tvm_codesign.mapping import Mapping
+    from tvm_codesign.compiler import database
+    from tvm_codesign.compiler import schedule
+    from tvm_codesign.compiler.extract import extract_workloads
+    from tvm_codesign.model.mapping import Mapping
 
     import onnx
 

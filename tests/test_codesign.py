@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tvm_codesign.codesign import InnerSettings, Limits, default_executor, evaluate_hardware, run_codesign
-from tvm_codesign.hardware import preset
+from tvm_codesign.bilevel.outer import InnerSettings, Limits, default_executor, evaluate_hardware, run_codesign
+from tvm_codesign.model.hardware import preset
 from tvm_codesign.search import make_strategy
-from tvm_codesign.workload import Workload
+from tvm_codesign.model.workload import Workload
 
 from .toy_hardware import ToyHardwareSpace
 
@@ -102,7 +102,7 @@ import sys, numpy as np, concurrent.futures as cf
 sys.path.insert(0, {root!r})
 from tests.test_codesign import LAYERS, SETTINGS
 from tests.toy_hardware import ToyHardwareSpace
-from tvm_codesign.codesign import run_codesign
+from tvm_codesign.bilevel.outer import run_codesign
 from tvm_codesign.search import make_strategy
 space = ToyHardwareSpace()
 with cf.ThreadPoolExecutor(1) as ex:

@@ -1,7 +1,7 @@
 """Property tests of the cost model over random valid mappings of random layers on random small accelerators.
 
 Reference quantities (touched footprints, tile sizes, fill events) are computed here by brute-force enumeration
-of the loop nest, independently of :mod:`tvm_codesign.cost`.
+of the loop nest, independently of :mod:`tvm_codesign.cost.model`.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import math
 import numpy as np
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from tvm_codesign.cost import evaluate
+from tvm_codesign.cost.model import evaluate
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.hardware import Buffer, HardwareConfig, SystemParams, energy_table
-from tvm_codesign.mapping import Mapping, MappingBatch, _random_raw
-from tvm_codesign.workload import DIMS, OPERAND_DIMS, OPERANDS, Workload
+from tvm_codesign.model.hardware import Buffer, HardwareConfig, SystemParams, energy_table
+from tvm_codesign.model.mapping import Mapping, MappingBatch, _random_raw
+from tvm_codesign.model.workload import DIMS, OPERAND_DIMS, OPERANDS, Workload
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -295,7 +295,7 @@ def test_chunked_evaluation_equals_whole(monkeypatch):
     """Large batches are evaluated in cache-sized chunks; the result must not change by a bit."""
     import dataclasses
 
-    from tvm_codesign import cost
+    from tvm_codesign.cost import model as cost
 
     wl = Workload("c", "conv2d", K=16, C=8, P=6, Q=6, R=3, S=3)
     hw = HardwareConfig("h", 4, 4, (Buffer("g", 4096, ("I", "W", "O"), 16.0),), 16, 16, 16)
@@ -312,7 +312,7 @@ def test_chunked_evaluation_equals_whole(monkeypatch):
 
 
 def test_touched_rows_table_matches_brute_force():
-    from tvm_codesign.cost_arrays import touched_rows
+    from tvm_codesign.cost.nest import touched_rows
 
     for stride, dil in itertools.product(range(1, 5), range(1, 5)):
         P, R = 7, 5

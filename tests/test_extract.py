@@ -16,9 +16,9 @@ from tvm.script import relax as R
 from tvm.script import tirx as T
 
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.extract import extract_workloads
-from tvm_codesign.frontend import load_model
-from tvm_codesign.workload import Workload
+from tvm_codesign.compiler.extract import extract_workloads
+from tvm_codesign.compiler.frontend import load_model
+from tvm_codesign.model.workload import Workload
 
 from .onnx_util import conv_model, make_model
 

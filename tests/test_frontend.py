@@ -10,7 +10,7 @@ from onnx import helper
 
 from tvm_codesign.cli import main
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.frontend import load_model, parse_input_shapes
+from tvm_codesign.compiler.frontend import load_model, parse_input_shapes
 
 from .onnx_util import conv_model, make_model
 
@@ -134,7 +134,7 @@ def test_tvmscript_file(tmp_path):
         "            R.output(y)\n"
         "        return y\n"
     )
-    from tvm_codesign.extract import extract_workloads
+    from tvm_codesign.compiler.extract import extract_workloads
 
     (w,) = extract_workloads(load_model(script)).workloads
     assert (w.op, w.N, w.K, w.C) == ("dense", 4, 6, 8)

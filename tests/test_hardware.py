@@ -12,9 +12,9 @@ import math
 
 import pytest
 
-from tvm_codesign import technology as tech
+from tvm_codesign.cost import technology as tech
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.hardware import (
+from tvm_codesign.model.hardware import (
     LEVELS,
     PRESETS,
     Buffer,

@@ -1,6 +1,6 @@
 """HardwareSpace: the outer search's knobs, the area budget as a known constraint, sampling, moves, encoding.
 
-Budgets are checked with :func:`tvm_codesign.hardware.area` on decoded configs, independently of the space's
+Budgets are checked with :func:`tvm_codesign.model.hardware.area` on decoded configs, independently of the space's
 vectorised area tables.
 """
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.hardware import (
+from tvm_codesign.model.hardware import (
     Buffer,
     HardwareConfig,
     SystemParams,
@@ -21,7 +21,7 @@ from tvm_codesign.hardware import (
     preset,
     to_vta_config,
 )
-from tvm_codesign.hardware_space import HardwareSpace, area_budget_from, check_budget
+from tvm_codesign.spaces.hardware.space import HardwareSpace, area_budget_from, check_budget
 from tvm_codesign.search.base import SearchSpace, SupportsBounds, SupportsEnumerate, SupportsValid
 
 SYSTEMS = [SystemParams(), SystemParams(precision="int8")]

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from tvm_codesign.cli import main
-from tvm_codesign.cost import evaluate
+from tvm_codesign.cost.model import evaluate
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.hardware import preset
-from tvm_codesign.inner import search_mapping, search_seed, spread_pareto
-from tvm_codesign.mapping_space import MappingObjective, MappingSpace
-from tvm_codesign.workload import Workload
+from tvm_codesign.model.hardware import preset
+from tvm_codesign.bilevel.mapping_search import search_mapping, search_seed, spread_pareto
+from tvm_codesign.spaces.mapping.space import MappingObjective, MappingSpace
+from tvm_codesign.model.workload import Workload
 
 DQN1 = Workload("dqn_conv1", "conv2d", K=32, C=4, P=20, Q=20, R=8, S=8, stride=(4, 4))
 R50 = Workload("r50_conv3x3", "conv2d", K=64, C=64, P=56, Q=56, R=3, S=3, padding=(1, 1, 1, 1))
@@ -66,7 +66,7 @@ def test_free_search_warm_started_with_row_stationary_is_never_worse():
 
 
 def test_schedulable_only_search_returns_a_schedulable_mapping():
-    from tvm_codesign.schedulability import unschedulable_reason
+    from tvm_codesign.model.schedulability import unschedulable_reason
 
     res = search_mapping(R50, EYERISS, budget=400, seed=1, schedulable_only=True)
     assert res.feasible and unschedulable_reason(R50, res.mapping) is None
@@ -78,9 +78,9 @@ def test_searched_schedulable_mappings_build_in_tvm_and_compute_the_layer(groups
     """The point of schedulable_only: the searched mapping becomes an s_tir.Schedule that builds on llvm and
     computes what the unscheduled layer computes."""
     tvm = pytest.importorskip("tvm")
-    from tvm_codesign.extract import extract_workloads, lower_to_tir
-    from tvm_codesign.frontend import load_model
-    from tvm_codesign.schedule import apply_mapping
+    from tvm_codesign.compiler.extract import extract_workloads, lower_to_tir
+    from tvm_codesign.compiler.frontend import load_model
+    from tvm_codesign.compiler.schedule import apply_mapping
 
     from .onnx_util import conv_model
 
@@ -155,7 +155,7 @@ def test_cli_json_output(capsys):
     out = json.loads(capsys.readouterr().out)
     assert {"mapping", "edp", "energy_pj", "cycles", "evaluations", "pareto", "history"} <= set(out)
     assert out["evaluations"] == 200 and out["edp"] == pytest.approx(out["energy_pj"] * out["cycles"])
-    from tvm_codesign.mapping import Mapping
+    from tvm_codesign.model.mapping import Mapping
 
     assert evaluate(DQN1, EYERISS, [Mapping.from_json(out["mapping"])]).valid[0]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tvm_codesign.hardware import Buffer, HardwareConfig
-from tvm_codesign.inner import search_mapping
-from tvm_codesign.mapping_space import MappingObjective, MappingSpace
-from tvm_codesign.workload import Workload
+from tvm_codesign.model.hardware import Buffer, HardwareConfig
+from tvm_codesign.bilevel.mapping_search import search_mapping
+from tvm_codesign.spaces.mapping.space import MappingObjective, MappingSpace
+from tvm_codesign.model.workload import Workload
 
 #: A VTA-like array small enough that a 64×64 dense layer's mapping space can be enumerated (about 8e6 distinct
 #: mappings, 3e6 of them valid) in well under a minute.
@@ -46,7 +46,7 @@ def test_exhaustive_is_the_true_optimum_and_bo_gets_within_5_percent_in_100_eval
 def _tile_words_of(mapping, workload: Workload, level: str, op: str) -> float | None:
     """Reference: words of ``op``'s tile at ``level`` from the decoded loop nest (``loops[cut:]``), unpadded
     sliding window for the input; ``None`` when bypassed."""
-    from tvm_codesign.workload import OPERAND_DIMS
+    from tvm_codesign.model.workload import OPERAND_DIMS
 
     cut = mapping.cut(level, op)
     if cut is None:
@@ -65,7 +65,7 @@ def _tile_words_of(mapping, workload: Workload, level: str, op: str) -> float | 
 
 
 def test_tile_features_and_prior_score_match_the_decoded_mappings():
-    from tvm_codesign.hardware import preset
+    from tvm_codesign.model.hardware import preset
 
     hw = preset("eyeriss")
     wl = Workload("conv_s2", "conv2d", K=32, C=8, P=14, Q=14, R=3, S=3, stride=(2, 2))
@@ -95,7 +95,7 @@ def test_tile_features_and_prior_score_match_the_decoded_mappings():
 
 
 def test_bo_initial_design_is_the_lowest_prior_of_its_pool():
-    from tvm_codesign.hardware import preset
+    from tvm_codesign.model.hardware import preset
     from tvm_codesign.search import make_strategy
 
     hw = preset("eyeriss")

@@ -8,13 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from tvm_codesign.cost import evaluate
+from tvm_codesign.cost.model import evaluate
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.hardware import preset
-from tvm_codesign.mapping import Mapping
-from tvm_codesign.mapping_space import MappingObjective, MappingSpace, _FactorTable, _temporal_candidates
-from tvm_codesign.schedulability import spills_partial_sums, unschedulable_reason
-from tvm_codesign.workload import DIMS, Workload
+from tvm_codesign.model.hardware import preset
+from tvm_codesign.model.mapping import Mapping
+from tvm_codesign.spaces.mapping.space import MappingObjective, MappingSpace, _FactorTable, _temporal_candidates
+from tvm_codesign.model.schedulability import spills_partial_sums, unschedulable_reason
+from tvm_codesign.model.workload import DIMS, Workload
 
 R50 = Workload("r50_conv3x3", "conv2d", K=64, C=64, P=56, Q=56, R=3, S=3, padding=(1, 1, 1, 1))
 DQN1 = Workload("dqn_conv1", "conv2d", K=32, C=4, P=20, Q=20, R=8, S=8, stride=(4, 4))

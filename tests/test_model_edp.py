@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from tvm_codesign.model_edp import choose_points
+from tvm_codesign.cost.model_edp import choose_points
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -8,11 +8,11 @@ import math
 
 import pytest
 
-from tvm_codesign.codesign import InnerSettings, evaluate_hardware
-from tvm_codesign.cost import evaluate
-from tvm_codesign.hardware import SystemParams, preset
-from tvm_codesign.outputs import chosen_layers, summarise, vta_config_if_fits, write_report
-from tvm_codesign.workload import Workload
+from tvm_codesign.bilevel.outer import InnerSettings, evaluate_hardware
+from tvm_codesign.cost.model import evaluate
+from tvm_codesign.model.hardware import SystemParams, preset
+from tvm_codesign.report import chosen_layers, summarise, vta_config_if_fits, write_report
+from tvm_codesign.model.workload import Workload
 
 LAYERS = [Workload("fc1", "dense", C=256, K=128, count=2), Workload("fc2", "dense", C=128, K=16)]
 SETTINGS = InnerSettings(strategy="random", budget=400, seed=0)

@@ -15,10 +15,10 @@ from benchmarks.peers.convert import (
     zigzag_loops,
     zigzag_to_mapping_args,
 )
-from tvm_codesign.cost import evaluate
-from tvm_codesign.hardware import energy_table, preset
-from tvm_codesign.mapping import Mapping, random_mappings
-from tvm_codesign.workload import Workload
+from tvm_codesign.cost.model import evaluate
+from tvm_codesign.model.hardware import energy_table, preset
+from tvm_codesign.model.mapping import Mapping, random_mappings
+from tvm_codesign.model.workload import Workload
 
 EYERISS = preset("eyeriss")
 

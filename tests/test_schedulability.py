@@ -1,7 +1,7 @@
 """The schedulability rule against a scalar reference written from its definition, and the aligned-tile test
 against brute force.
 
-:func:`tvm_codesign.schedulability.check` is vectorised over a batch; ``_reference`` below restates the rule for
+:func:`tvm_codesign.model.schedulability.check` is vectorised over a batch; ``_reference`` below restates the rule for
 one mapping with plain Python loops over the nest (the attach point, the reduction loops above it, the tiles'
 extents), and decides whether a tile of a fused dim is a box by enumerating its indices. The two must agree on
 every mapping, whatever the batch mixes.
@@ -16,11 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tvm_codesign.hardware import preset
-from tvm_codesign.mapping import Mapping, MappingBatch
-from tvm_codesign.mapping_space import MappingSpace
-from tvm_codesign.schedulability import Reason, aligned_tile, check
-from tvm_codesign.workload import OPERAND_DIMS, REDUCTION_DIMS, Workload
+from tvm_codesign.model.hardware import preset
+from tvm_codesign.model.mapping import Mapping, MappingBatch
+from tvm_codesign.spaces.mapping.space import MappingSpace
+from tvm_codesign.model.schedulability import Reason, aligned_tile, check
+from tvm_codesign.model.workload import OPERAND_DIMS, REDUCTION_DIMS, Workload
 
 
 def _is_box(start: int, stop: int, loops: tuple[int, ...]) -> bool:

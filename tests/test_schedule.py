@@ -23,18 +23,18 @@ import pytest
 import tvm
 from onnx import helper
 
-from tvm_codesign.cost import evaluate
+from tvm_codesign.cost.model import evaluate
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.extract import extract_workloads, lower_to_tir
-from tvm_codesign.frontend import load_model
-from tvm_codesign.hardware import LEVELS, preset
-from tvm_codesign.inner import search_mapping
-from tvm_codesign.loop_nest import attach_position
-from tvm_codesign.mapping import Mapping, MappingBatch, random_mappings
-from tvm_codesign.mapping_space import MappingSpace
-from tvm_codesign.schedulability import spill_loop, spills_partial_sums, unschedulable_reason
-from tvm_codesign.schedule import apply_mapping, lowered_buffer_sizes, stage_transfer_counts
-from tvm_codesign.workload import OPERANDS
+from tvm_codesign.compiler.extract import extract_workloads, lower_to_tir
+from tvm_codesign.compiler.frontend import load_model
+from tvm_codesign.model.hardware import LEVELS, preset
+from tvm_codesign.bilevel.mapping_search import search_mapping
+from tvm_codesign.model.loop_nest import attach_position
+from tvm_codesign.model.mapping import Mapping, MappingBatch, random_mappings
+from tvm_codesign.spaces.mapping.space import MappingSpace
+from tvm_codesign.model.schedulability import spill_loop, spills_partial_sums, unschedulable_reason
+from tvm_codesign.compiler.schedule import apply_mapping, lowered_buffer_sizes, stage_transfer_counts
+from tvm_codesign.model.workload import OPERANDS
 
 from .onnx_util import conv_model, linear_3d_model, make_model
 from .schedule_check import check_schedule, random_args, reference, run
@@ -273,8 +273,8 @@ def test_tvm_027_cannot_read_partial_sums_back_in_place(built_layers):
     """
     from tvm import s_tir
 
-    from tvm_codesign.extract import analyse_block
-    from tvm_codesign.schedule import (
+    from tvm_codesign.compiler.extract import analyse_block
+    from tvm_codesign.compiler.schedule import (
         _canonical_loops,
         _split_and_reorder,
         schedulable_module,

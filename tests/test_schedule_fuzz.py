@@ -2,7 +2,7 @@
 
 Each hypothesis example is a one-layer ONNX model (:mod:`tests.fuzz_cases`), lowered and extracted as the
 co-design does it. Its workload is mapped on the ``eyeriss`` and ``vta`` presets and on a random accelerator from
-:class:`~tvm_codesign.hardware_space.HardwareSpace`; mappings are drawn from ``MappingSpace(schedulable_only=True)``
+:class:`~tvm_codesign.spaces.hardware.space.HardwareSpace`; mappings are drawn from ``MappingSpace(schedulable_only=True)``
 (what a co-design can return). Every (workload, mapping) pair is scheduled with ``apply_mapping``, built on llvm
 and run: it must equal numpy, and with perfect factors its compacted cache buffers must equal the brute-force box
 of TIR indices and its stage transfers the cost model's counts (:func:`tests.schedule_check.check_schedule`).
@@ -24,11 +24,11 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from tvm_codesign.extract import extract_workloads, lower_to_tir
-from tvm_codesign.frontend import load_model
-from tvm_codesign.hardware import preset
-from tvm_codesign.hardware_space import TEMPLATES, HardwareSpace, area_budget_from
-from tvm_codesign.mapping_space import MappingSpace
+from tvm_codesign.compiler.extract import extract_workloads, lower_to_tir
+from tvm_codesign.compiler.frontend import load_model
+from tvm_codesign.model.hardware import preset
+from tvm_codesign.spaces.hardware.space import TEMPLATES, HardwareSpace, area_budget_from
+from tvm_codesign.spaces.mapping.space import MappingSpace
 
 from .fuzz_cases import Case, any_case
 from .schedule_check import check_schedule, random_args, reference

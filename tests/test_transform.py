@@ -11,14 +11,14 @@ import pytest
 import tvm
 from tvm import relax
 
-from models.zoo import input_shapes, zoo_path
-from tvm_codesign.database import write_database
+from tvm_codesign.zoo.catalog import input_shapes, zoo_path
+from tvm_codesign.compiler.database import write_database
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.extract import lower_to_tir
-from tvm_codesign.frontend import load_model
-from tvm_codesign.hardware import preset
-from tvm_codesign.target import codesign_target, is_codesign_target
-from tvm_codesign.transform import (
+from tvm_codesign.compiler.extract import lower_to_tir
+from tvm_codesign.compiler.frontend import load_model
+from tvm_codesign.model.hardware import preset
+from tvm_codesign.compiler.target import codesign_target, is_codesign_target
+from tvm_codesign.passes import (
     DATABASE_DIR,
     HARDWARE_ATTR,
     HARDWARE_FILE,
@@ -84,8 +84,8 @@ def test_bad_result_folder_is_a_one_line_error(tmp_path):
 
 
 def test_codesign_pass_in_a_sequential_and_apply_of_its_result_agree(tmp_path):
-    from tvm_codesign.flow import CoDesignOptions
-    from tvm_codesign.transform import CoDesign
+    from tvm_codesign.pipeline import CoDesignOptions
+    from tvm_codesign.passes import CoDesign
 
     options = CoDesignOptions(budget_hw=2, budget_sw=200, strategy="random", jobs=1, baselines=False, progress=False)
     fuse = [

@@ -9,8 +9,8 @@ import numpy as np
 import onnx
 import pytest
 
-from models import zoo
-from models.macs import node_macs, onnx_macs
+from tvm_codesign.zoo import catalog as zoo
+from tvm_codesign.zoo.macs import node_macs, onnx_macs
 from tvm_codesign.cli import main
 from tvm_codesign.errors import CodesignError
 

@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from models import zoo
-from models.macs import onnx_macs
+from tvm_codesign.zoo import catalog as zoo
+from tvm_codesign.zoo.macs import onnx_macs
 from tvm_codesign.cli import main
 
 PUBLISHED = {

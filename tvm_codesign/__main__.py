@@ -2,6 +2,6 @@
 
 import sys
 
-from .cli import main
+from tvm_codesign.cli import main
 
 sys.exit(main())

@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tvm_codesign.hardware import EnergyTable, HardwareConfig, energy_table
-from tvm_codesign.mapping import Mapping
-from tvm_codesign.workload import OPERANDS, Workload
+from tvm_codesign.model.hardware import EnergyTable, HardwareConfig, energy_table
+from tvm_codesign.model.mapping import Mapping
+from tvm_codesign.model.workload import OPERANDS, Workload
 
 #: Our dim -> ZigZag layer dim.
 ZZ_DIM: dict[str, str] = {"G": "G", "N": "B", "K": "K", "C": "C", "P": "OY", "Q": "OX", "R": "FY", "S": "FX"}
@@ -270,7 +270,7 @@ def temporal_on_hierarchy(mapping: Mapping, holds: Holds) -> dict[str, list[list
 
 
 def zigzag_to_mapping_args(temporal: dict[str, list[list[tuple[str, int]]]], holds: Holds) -> dict[str, list[str]]:
-    """The ``levels=`` argument of :meth:`tvm_codesign.mapping.Mapping.from_zigzag` for a temporal mapping on
+    """The ``levels=`` argument of :meth:`tvm_codesign.model.mapping.Mapping.from_zigzag` for a temporal mapping on
     ``holds`` (used to check the conversion round trip)."""
     return {op: [lv for lv in ("RF", "GB") if op in holds[lv]] + ["DRAM"] for op in temporal}
 

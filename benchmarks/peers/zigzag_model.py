@@ -35,9 +35,9 @@ from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
 from zigzag.stages.mapping.spatial_mapping_conversion import SpatialMappingConversionStage
 from zigzag.workload.layer_node import LayerNode
 
-from tvm_codesign.hardware import HardwareConfig
-from tvm_codesign.mapping import Mapping
-from tvm_codesign.workload import Workload
+from tvm_codesign.model.hardware import HardwareConfig
+from tvm_codesign.model.mapping import Mapping
+from tvm_codesign.model.workload import Workload
 
 from .convert import Holds, accelerator_data, full_holds, layer_data, mapping_holds, temporal_on_hierarchy, zigzag_loops
 

@@ -13,7 +13,7 @@ import sys
 import warnings
 from typing import Sequence
 
-from ..errors import CodesignError
+from tvm_codesign.errors import CodesignError
 
 #: Subcommand modules, in the order ``--help`` lists them.
 SUBCOMMANDS: tuple[str, ...] = ("workloads", "zoo", "evaluate", "search_mapping", "codesign", "compile", "run")

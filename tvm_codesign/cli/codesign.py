@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..flow import DEFAULT_BUDGET_HW, DEFAULT_BUDGET_SW, CoDesignOptions
+from tvm_codesign.pipeline import DEFAULT_BUDGET_HW, DEFAULT_BUDGET_SW, CoDesignOptions
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -60,9 +60,9 @@ def options_from(args: argparse.Namespace) -> CoDesignOptions:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..extract import extract_workloads, lower_to_tir
-    from ..flow import codesign_to_folder, validate
-    from ..frontend import load_model
+    from tvm_codesign.compiler.extract import extract_workloads, lower_to_tir
+    from tvm_codesign.pipeline import codesign_to_folder, validate
+    from tvm_codesign.compiler.frontend import load_model
 
     prepared = validate(options_from(args), args.output)
     lowered = lower_to_tir(load_model(args.model, args.input_shapes))

@@ -11,9 +11,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..errors import CodesignError
-from ..files import atomic_output
-from .codesign import add_codesign_options, options_from
+from tvm_codesign.errors import CodesignError
+from tvm_codesign.files import atomic_output
+from tvm_codesign.cli.codesign import add_codesign_options, options_from
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -60,7 +60,7 @@ def _check_output(path: Path) -> None:
 
 
 def _database_dir(spec: str) -> Path:
-    from ..transform import DATABASE_DIR
+    from tvm_codesign.passes import DATABASE_DIR
 
     root = Path(spec)
     for candidate in (root, root / DATABASE_DIR):
@@ -70,7 +70,7 @@ def _database_dir(spec: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..hardware import SystemParams, load_hardware
+    from tvm_codesign.model.hardware import SystemParams, load_hardware
 
     if args.codesign and args.tuning_records:
         raise CodesignError("--codesign and --tuning-records exclude each other")
@@ -79,11 +79,11 @@ def run(args: argparse.Namespace) -> int:
     system = SystemParams(precision=args.precision)
     result_dir = output.parent / f"{output.stem}.codesign"
     if args.codesign:
-        from ..flow import validate
+        from tvm_codesign.pipeline import validate
 
         options = options_from(args)
         if args.hw_preset is not None:  # with --codesign a preset is the area reference (its warm start is built in)
-            from ..hardware import area
+            from tvm_codesign.model.hardware import area
 
             reference = load_hardware(args.hw_preset, system)
             options = dataclasses.replace(
@@ -98,16 +98,16 @@ def run(args: argparse.Namespace) -> int:
 
     import tvm
 
-    from ..extract import extract_workloads, lower_to_tir
-    from ..frontend import load_model
-    from ..target import codesign_target
-    from ..transform import apply_database, load_result
+    from tvm_codesign.compiler.extract import extract_workloads, lower_to_tir
+    from tvm_codesign.compiler.frontend import load_model
+    from tvm_codesign.compiler.target import codesign_target
+    from tvm_codesign.passes import apply_database, load_result
 
     lowered = lower_to_tir(load_model(args.model, args.input_shapes))
     workloads = extract_workloads(lowered, lowered=True).workloads
     with tempfile.TemporaryDirectory(prefix="tvm-codesign-") as work:
         if args.codesign:
-            from ..flow import codesign_to_folder
+            from tvm_codesign.pipeline import codesign_to_folder
 
             codesign_to_folder(prepared, lowered, workloads, args.model, result_dir)
             hw, database = load_result(result_dir)
@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         built = Path(work) / f"module{output.suffix or '.so'}"
         executable.export_library(str(built))
         if args.verify:
-            from ..verify import verify_schedules
+            from tvm_codesign.compiler.verify import verify_schedules
 
             # The exported library itself is checked: what is verified is what gets written.
             try:
@@ -147,8 +147,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _search_schedules(lowered: Any, workloads: Any, hw: Any, args: argparse.Namespace, out: Path) -> None:
     """Search each layer's mapping among the schedulable ones and write them as a schedule database."""
-    from ..database import write_database
-    from ..inner import search_mapping
+    from tvm_codesign.compiler.database import write_database
+    from tvm_codesign.bilevel.mapping_search import search_mapping
 
     layers = []
     for i, w in enumerate(workloads, 1):

@@ -12,7 +12,7 @@ import json
 import os
 from typing import Any
 
-from ..errors import CodesignError
+from tvm_codesign.errors import CodesignError
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -49,7 +49,7 @@ def _json_arg(value: str, what: str) -> Any:
 
 def load_workload(value: str):
     """A :class:`Workload` from JSON text or a file; a list must hold exactly one workload."""
-    from ..workload import Workload
+    from tvm_codesign.model.workload import Workload
 
     obj = _json_arg(value, "workload")
     if isinstance(obj, list):
@@ -61,9 +61,9 @@ def load_workload(value: str):
 
 def run(args: argparse.Namespace) -> int:
     """Run ``tvm-codesign evaluate``; returns 0, raises :class:`CodesignError` on bad input."""
-    from ..cost import evaluate
-    from ..hardware import load_hardware
-    from ..mapping import Mapping
+    from tvm_codesign.cost.model import evaluate
+    from tvm_codesign.model.hardware import load_hardware
+    from tvm_codesign.model.mapping import Mapping
 
     wl = load_workload(args.workload)
     hw = load_hardware(args.hw)

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..errors import CodesignError
-from ..files import atomic_output
+from tvm_codesign.errors import CodesignError
+from tvm_codesign.files import atomic_output
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         result = vm["main"](*[tvm.runtime.tensor(np.ascontiguousarray(a)) for a in arrays])
     except Exception as err:  # noqa: BLE001
         raise CodesignError(_input_error(str(err), names, arrays, in_path)) from None
-    from ..verify import vm_outputs
+    from tvm_codesign.compiler.verify import vm_outputs
 
     named = {f"output_{i}": a for i, a in enumerate(vm_outputs(result))}
     with atomic_output(out_path, suffix=".npz") as tmp:

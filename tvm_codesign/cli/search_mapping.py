@@ -1,6 +1,6 @@
 """`tvm-codesign search-mapping --workload W --hw HW [--dataflow D] --strategy S --budget N --seed K [--json]`.
 
-Searches the mappings of one layer on one accelerator for the lowest EDP (:func:`tvm_codesign.inner.search_mapping`)
+Searches the mappings of one layer on one accelerator for the lowest EDP (:func:`tvm_codesign.bilevel.mapping_search.search_mapping`)
 and prints the best mapping, its cost and the layer's energy-cycles Pareto set. ``W`` and ``HW`` are as for
 ``evaluate``.
 """
@@ -11,13 +11,13 @@ import argparse
 import json
 from typing import Any
 
-from ..errors import CodesignError
-from .evaluate import load_workload
+from tvm_codesign.errors import CodesignError
+from tvm_codesign.cli.evaluate import load_workload
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
     """Add the ``search-mapping`` subcommand to ``sub`` (an argparse subparsers action)."""
-    from ..dataflow import DATAFLOWS
+    from tvm_codesign.model.dataflow import DATAFLOWS
 
     p = sub.add_parser(
         "search-mapping",
@@ -42,8 +42,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``tvm-codesign search-mapping``; returns 0, raises :class:`CodesignError` on bad input or no result."""
-    from ..hardware import load_hardware
-    from ..inner import search_mapping
+    from tvm_codesign.model.hardware import load_hardware
+    from tvm_codesign.bilevel.mapping_search import search_mapping
 
     if args.budget < 1:
         raise CodesignError(f"--budget must be a positive number of evaluations, got {args.budget}")

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from ..workload import DIMS
+from tvm_codesign.model.workload import DIMS
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -23,8 +23,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..extract import extract_workloads
-    from ..frontend import load_model
+    from tvm_codesign.compiler.extract import extract_workloads
+    from tvm_codesign.compiler.frontend import load_model
 
     mod = load_model(args.model, args.input_shapes)
     extraction = extract_workloads(mod)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..errors import CodesignError
+from tvm_codesign.errors import CodesignError
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -31,7 +31,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``tvm-codesign zoo``; returns the exit code, raises :class:`CodesignError` on bad input."""
-    from models import zoo
+    from tvm_codesign.zoo import catalog as zoo
 
     if args.list:
         if args.name or args.output:
@@ -57,7 +57,7 @@ def _shapes_text(shapes: dict[str, list[int]]) -> str:
 
 def format_list() -> str:
     """One line per zoo model: name, input shapes, MACs (from the builder's layer shapes), source."""
-    from models import zoo
+    from tvm_codesign.zoo import catalog as zoo
 
     rows = [("name", "inputs", "MACs", "source")]
     for name in zoo.ZOO_NAMES:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from ..errors import CodesignError
-from .base import Outcome, SearchResult, SearchSpace, Strategy, pareto_front, run_search
-from .bo import BayesianOptimization
-from .exhaustive import Exhaustive
-from .random_search import RandomSearch
-from .skopt_search import SkoptSearch
-from .xgb_search import XGBSearch
+from tvm_codesign.errors import CodesignError
+from tvm_codesign.search.base import Outcome, SearchResult, SearchSpace, Strategy, pareto_front, run_search
+from tvm_codesign.search.bo import BayesianOptimization
+from tvm_codesign.search.exhaustive import Exhaustive
+from tvm_codesign.search.random_search import RandomSearch
+from tvm_codesign.search.skopt_search import SkoptSearch
+from tvm_codesign.search.xgb_search import XGBSearch
 
 STRATEGIES: dict[str, type[Strategy]] = {
     "random": RandomSearch,

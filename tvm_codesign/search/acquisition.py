@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
-from ..errors import CodesignError
+from tvm_codesign.errors import CodesignError
 
 ACQUISITIONS = ("ei", "lcb")
 

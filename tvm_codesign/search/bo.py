@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import CodesignError
-from . import acquisition as acq
-from .base import SearchSpace, Strategy
-from .feasibility import CLASSIFIERS, FeasibilityModel
-from .random_search import fresh_samples
-from .surrogate import KERNELS, GPSurrogate
+from tvm_codesign.errors import CodesignError
+from tvm_codesign.search import acquisition as acq
+from tvm_codesign.search.base import SearchSpace, Strategy
+from tvm_codesign.search.feasibility import CLASSIFIERS, FeasibilityModel
+from tvm_codesign.search.random_search import fresh_samples
+from tvm_codesign.search.surrogate import KERNELS, GPSurrogate
 
 
 class BayesianOptimization(Strategy):
@@ -45,7 +45,7 @@ class BayesianOptimization(Strategy):
         ResNet-50's 1x1 conv and DQN's conv1.
     initial_pool
         With a space that has ``prior_score(genomes)`` (lower = more promising, known without evaluating, e.g.
-        :meth:`~tvm_codesign.mapping_space.MappingSpace.prior_score`), the initial design is the ``n_initial``
+        :meth:`~tvm_codesign.spaces.mapping.space.MappingSpace.prior_score`), the initial design is the ``n_initial``
         lowest-scoring of this many fresh samples instead of ``n_initial`` plain samples; 0 turns that off.
     kernel
         GP kernel: ``"matern"`` (Matérn 2.5, default) or ``"rbf"``.
@@ -77,7 +77,7 @@ class BayesianOptimization(Strategy):
         ``"believer"`` (kriging believer, default) or ``"topk"`` (top-k by score; cheaper, less diverse).
     features
         Surrogate inputs: ``"compact"`` (default) uses ``space.surrogate_features`` where the space has it (e.g.
-        :meth:`~tvm_codesign.mapping_space.MappingSpace.surrogate_features`: log factors, utilisation, buffer
+        :meth:`~tvm_codesign.spaces.mapping.space.MappingSpace.surrogate_features`: log factors, utilisation, buffer
         fill) and ``space.encode`` otherwise; ``"genes"`` always uses ``space.encode``.
     gp_restarts
         Extra restarts of the GP hyper-parameter optimiser.

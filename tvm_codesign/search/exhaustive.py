@@ -11,8 +11,8 @@ from typing import Iterator
 
 import numpy as np
 
-from ..errors import CodesignError
-from .base import SearchSpace, Strategy, SupportsEnumerate
+from tvm_codesign.errors import CodesignError
+from tvm_codesign.search.base import SearchSpace, Strategy, SupportsEnumerate
 
 
 class Exhaustive(Strategy):

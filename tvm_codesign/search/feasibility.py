@@ -16,8 +16,8 @@ from sklearn.gaussian_process import GaussianProcessClassifier
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern
 from sklearn.linear_model import LogisticRegression
 
-from ..errors import CodesignError
-from .surrogate import single_thread_blas
+from tvm_codesign.errors import CodesignError
+from tvm_codesign.search.surrogate import single_thread_blas
 
 CLASSIFIERS = ("gp", "rf", "logistic")
 

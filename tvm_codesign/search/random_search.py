@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import SearchSpace, Strategy
+from tvm_codesign.search.base import SearchSpace, Strategy
 
 
 def fresh_samples(strategy: Strategy, n: int, tries: int = 8, oversample: int = 2) -> np.ndarray:

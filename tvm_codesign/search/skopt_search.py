@@ -12,8 +12,8 @@ import warnings
 
 import numpy as np
 
-from .base import Outcome, SearchSpace, Strategy, space_bounds
-from .surrogate import single_thread_blas
+from tvm_codesign.search.base import Outcome, SearchSpace, Strategy, space_bounds
+from tvm_codesign.search.surrogate import single_thread_blas
 
 
 class SkoptSearch(Strategy):

@@ -14,7 +14,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Kernel, Matern, WhiteKernel
 from threadpoolctl import ThreadpoolController
 
-from ..errors import CodesignError
+from tvm_codesign.errors import CodesignError
 
 KERNELS = ("matern", "rbf")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import SearchSpace, Strategy
-from .random_search import fresh_samples
+from tvm_codesign.search.base import SearchSpace, Strategy
+from tvm_codesign.search.random_search import fresh_samples
 
 
 class XGBSearch(Strategy):

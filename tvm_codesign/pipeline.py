@@ -1,0 +1,233 @@
+"""The whole co-design of one model into an output folder: the API the CLI, the ``CoDesign`` pass and ``compile
+--codesign`` share.
+
+:func:`validate` checks the request (budgets, executor, the area budget against the hardware space) before any work;
+:func:`codesign_to_folder` runs the outer search, the baselines, and writes every output (:mod:`tvm_codesign.report`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from tvm_codesign.errors import CodesignError
+from tvm_codesign.model.workload import Workload
+
+#: Defaults sized so that DQN takes about a minute on a 2-core machine.
+DEFAULT_BUDGET_HW = 16
+DEFAULT_BUDGET_SW = 1500
+#: Share of the outer search's random candidates grown to fill the area budget (HardwareSpace.fill_share).
+CODESIGN_FILL_SHARE = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class CoDesignOptions:
+    """Every setting of a co-design run (the CLI flags of ``tvm-codesign codesign``)."""
+
+    area_budget: str | float = "eyeriss"
+    template: str = "eyeriss"
+    precision: str = "int16"
+    budget_hw: int = DEFAULT_BUDGET_HW
+    budget_sw: int = DEFAULT_BUDGET_SW
+    strategy: str = "bo"
+    inner_strategy: str = "random"
+    jobs: int = 2
+    executor: str | None = None
+    seed: int = 0
+    resume: bool = False
+    baselines: bool = True
+    max_latency_cycles: float | None = None
+    max_power_mw: float | None = None
+    progress: bool = True
+    #: Extra warm starts (preset names or hardware.json paths) besides the presets that fit the budget.
+    warm_start: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass
+class Prepared:
+    """A validated request: the hardware space and the run's system parameters."""
+
+    options: CoDesignOptions
+    space: Any
+    system: Any
+    budget_mm2: float
+
+
+def validate(options: CoDesignOptions, out: str | Path) -> Prepared:
+    """One-line errors for a bad request, before any search or any file is written."""
+    from tvm_codesign.model.hardware import SystemParams
+    from tvm_codesign.spaces.hardware.space import HardwareSpace, area_budget_from, check_budget
+
+    if options.budget_hw < 1 or options.budget_sw < 1:
+        raise CodesignError("--budget-hw and --budget-sw must be at least 1")
+    if options.executor is not None and not options.executor.startswith("dask://"):
+        raise CodesignError(f"--executor must look like dask://HOST:PORT, got {options.executor!r}")
+    if options.jobs < 1:
+        raise CodesignError("--jobs must be at least 1")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise CodesignError(f"output {out} exists and is not a folder")
+    if (out / "trials.jsonl").exists() and not options.resume:
+        raise CodesignError(f"{out} already holds a run; pass --resume to continue it or choose another -o")
+    system = SystemParams(precision=options.precision)
+    budget = area_budget_from(options.area_budget, system)
+    # Half of each sample grown to fill the budget (see HardwareSpace.fill_share).
+    space = HardwareSpace(options.template, system=system, area_budget_mm2=budget, fill_share=CODESIGN_FILL_SHARE)
+    check_budget(space)  # an impossible budget is a one-line error before any search
+    return Prepared(options, space, system, budget)
+
+
+def _warm_start(space: Any, system: Any, specs: Sequence[str]) -> Any:
+    """The presets that fit the budget, plus the given configs where the space can represent them."""
+    import numpy as np
+
+    from tvm_codesign.model.hardware import load_hardware
+
+    rows = list(space.preset_genomes())
+    for spec in specs:
+        hw = load_hardware(spec, system)
+        try:
+            g = space.genome_of(hw)
+        except CodesignError as err:
+            print(f"tvm-codesign: warning: {spec} is not a warm start: {err}", file=sys.stderr)
+            continue
+        if bool(space.valid(g[None, :])[0]) and not any((g == r).all() for r in rows):
+            rows.append(g)
+    return np.array(rows, dtype=np.int64).reshape(-1, space.genome_size)
+
+
+@contextlib.contextmanager
+def make_executor(spec: str | None, jobs: int) -> Iterator[Any]:
+    """A local spawn process pool, or a Dask cluster's executor for ``dask://HOST:PORT``."""
+    from tvm_codesign.bilevel.outer import default_executor
+
+    if spec is None:
+        with default_executor(jobs) as ex:
+            yield ex
+        return
+    if not spec.startswith("dask://"):
+        raise CodesignError(f"--executor must look like dask://HOST:PORT, got {spec!r}")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise CodesignError("--executor dask://… needs the dask extra: pip install 'tvm_codesign[dask]'") from None
+    try:
+        client = Client(spec.replace("dask://", "tcp://"), timeout="10s")
+    except OSError as err:
+        raise CodesignError(f"cannot reach the Dask scheduler at {spec}: {err}") from None
+    with client:
+        yield client.get_executor()
+
+
+def _progress(total: int) -> Any:
+    start = time.perf_counter()
+    state = {"n": 0, "best": math.inf}
+
+    def update(trial: dict[str, Any]) -> None:
+        state["n"] += 1
+        if trial.get("feasible") and trial.get("value") is not None:
+            state["best"] = min(state["best"], math.exp(trial["value"]))
+        done = min(state["n"], total)
+        bar = "#" * int(30 * done / max(total, 1))
+        best = f"{state['best']:.3e}" if math.isfinite(state["best"]) else "none yet"
+        print(
+            f"\r[{bar:<30}] {done}/{total} hardware  best EDP {best}  {time.perf_counter() - start:5.0f} s",
+            end="" if done < total else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return update
+
+
+def codesign_to_folder(prepared: Prepared, lowered: Any, workloads: Sequence[Workload], label: str, out: str | Path) -> dict[str, Any]:
+    """Run the co-design of ``workloads`` (from the fused module ``lowered``) and write every output into ``out``.
+
+    Returns the contents of ``result.json``.
+    """
+    from tvm_codesign.bilevel.outer import OUTER_DEFAULTS, InnerSettings, Limits, evaluate_hardware, outer_strategy, run_codesign
+    from tvm_codesign.compiler.database import write_database
+    from tvm_codesign.model.hardware import preset
+    from tvm_codesign.report import chosen_layers, summarise, vta_config_if_fits, write_json, write_report
+
+    opts = prepared.options
+    space, system, budget = prepared.space, prepared.system, prepared.budget_mm2
+    out = Path(out)
+    log_path = out / "trials.jsonl"
+    out.mkdir(parents=True, exist_ok=True)
+    settings = InnerSettings(strategy=opts.inner_strategy, budget=opts.budget_sw, seed=opts.seed)
+    limits = Limits(opts.max_latency_cycles, opts.max_power_mw)
+    header = {
+        "model": label,
+        "template": opts.template,
+        "area_budget_mm2": budget,
+        "system": system.to_json(),
+        "inner": settings.to_json(),
+        "limits": limits.to_json(),
+        "strategy": opts.strategy,
+        "outer_defaults": OUTER_DEFAULTS.get(opts.strategy, {}),
+        "fill_share": CODESIGN_FILL_SHARE,
+        "budget_hw": opts.budget_hw,
+        "seed": opts.seed,
+    }
+    print(
+        f"co-designing {label}: {len(workloads)} unique layers, area budget {budget:.3f} mm², "
+        f"{opts.budget_hw} hardware x {opts.budget_sw} mapping evaluations per layer",
+        file=sys.stderr,
+    )
+    with make_executor(opts.executor, opts.jobs) as executor:
+        strategy = outer_strategy(opts.strategy, space, seed=opts.seed)
+        result = run_codesign(
+            space,
+            workloads,
+            strategy,
+            opts.budget_hw,
+            settings,
+            executor,
+            log_path,
+            limits=limits,
+            initial=_warm_start(space, system, opts.warm_start),
+            header=header,
+            on_trial=_progress(opts.budget_hw) if opts.progress else None,
+        )
+        baselines: dict[str, dict[str, Any]] = {}
+        if opts.baselines:
+            baseline_settings = dataclasses.replace(settings, schedulable_only=False)
+            for name, hw_name, dataflow in (("eyeriss", "eyeriss", None), ("eyeriss_rs", "eyeriss", "row_stationary"), ("vta", "vta", None)):
+                # Baselines are scored, never scheduled: their mappings need not be schedulable, which only makes
+                # them stronger (the design is held to schedulable mappings, as its schedules are emitted).
+                ev = evaluate_hardware(preset(hw_name, system), workloads, baseline_settings, executor, Limits(), dataflow)
+                baselines[name] = summarise(ev.to_json())
+    if result.best is None:
+        raise CodesignError(f"no feasible hardware in {opts.budget_hw} evaluations; see {log_path}")
+    design = summarise(result.best)
+    best_hw = result.best["hardware"]
+    write_json(out / "hardware.json", best_hw)
+    cfg, why = vta_config_if_fits(result.best)
+    if cfg is not None:
+        write_json(out / "vta_config.json", cfg)
+    report = write_database(lowered, [(w, m) for w, m, _ in chosen_layers(result.best)], out / "database")
+    result_json = {
+            "model": label,
+            "settings": header,
+            "design": design,
+            "baselines": baselines,
+            "vta_config": None if cfg is None else "vta_config.json",
+            "vta_config_reason": why,
+            "database": {"records": len(report.records), "skipped": [list(s) for s in report.skipped]},
+            "evaluations": result.evaluations,
+            "evaluated_now": result.evaluated_now,
+            "seconds": result.seconds,
+        }
+    write_json(out / "result.json", result_json)
+    write_report(out, label, design, baselines, result.trials, header)
+    line = f"best EDP {design['edp']:.4e} pJ·cycles at {design['area_mm2']:.3f} mm²"
+    if baselines.get("eyeriss_rs", {}).get("feasible"):
+        line += f"; {baselines['eyeriss_rs']['edp'] / design['edp']:.2f}x lower than eyeriss_rs"
+    print(f"{line}; wrote {out}/", file=sys.stderr)
+    return result_json

@@ -1,0 +1,172 @@
+"""What a co-design run hands the user, written into its output folder.
+
+``hardware.json`` (every knob and system parameter), ``vta_config.json`` (only when the knobs *and* every chosen
+mapping fit VTA), ``result.json`` (the design, the baselines ``eyeriss``, ``eyeriss_rs`` and ``vta`` under the same
+inner budget and system parameters, per-layer mappings), ``database/`` (meta_schedule JSON database of the chosen
+mappings' schedules, made from the fused PrimFuncs), ``report.md`` and the plots ``convergence.png`` and
+``edp_vs_area.png``. Each file is written to a temporary name and renamed, so none is ever half written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+from tvm_codesign.cost.model import evaluate
+from tvm_codesign.errors import CodesignError
+from tvm_codesign.files import atomic_output
+from tvm_codesign.model.hardware import HardwareConfig, area, to_vta_config
+from tvm_codesign.model.mapping import Mapping
+from tvm_codesign.search.base import pareto_front
+from tvm_codesign.model.workload import Workload
+
+#: Dims VTA's GEMM core unrolls spatially (batch, input channels, output channels).
+VTA_SPATIAL_DIMS = frozenset({"N", "C", "K"})
+
+
+def write_json(path: Path, obj: Any) -> None:
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def chosen_layers(evaluation: dict[str, Any]) -> list[tuple[Workload, Mapping, dict[str, Any]]]:
+    """``(workload, chosen mapping, chosen Pareto point)`` per layer of an evaluation's JSON."""
+    out = []
+    for layer in evaluation["layers"]:
+        point = layer["search"]["pareto"][layer["chosen"]]
+        out.append((Workload.from_json(layer["workload"]), Mapping.from_json(point["mapping"]), point))
+    return out
+
+
+def summarise(evaluation: dict[str, Any]) -> dict[str, Any]:
+    """The headline numbers of an evaluation, with the EDP without DRAM energy and per-layer rows."""
+    if not evaluation["feasible"]:
+        return {"feasible": False, "reason": evaluation["reason"], "area_mm2": evaluation["area_mm2"]}
+    hw = HardwareConfig.from_json(evaluation["hardware"])
+    rows, dram = [], 0.0
+    for w, m, point in chosen_layers(evaluation):
+        cost = evaluate(w, hw, [m]).row(0)
+        dram += w.count * cost.energy_breakdown["DRAM"]
+        rows.append(
+            {
+                "workload": w.name,
+                "count": w.count,
+                "energy_pj": cost.energy_pj,
+                "cycles": cost.cycles,
+                "edp": cost.edp,
+                "utilisation": cost.utilisation,
+                "dram_energy_pj": cost.energy_breakdown["DRAM"],
+                "mapping": m.to_json(),
+            }
+        )
+    energy, cycles = evaluation["energy_pj"], evaluation["cycles"]
+    return {
+        "feasible": True,
+        "hardware": evaluation["hardware"],
+        "edp": energy * cycles,
+        "energy_pj": energy,
+        "cycles": cycles,
+        "area_mm2": evaluation["area_mm2"],
+        "power_mw": evaluation.get("power_mw"),
+        "edp_without_dram": (energy - dram) * cycles,
+        "dram_energy_pj": dram,
+        "layers": rows,
+    }
+
+
+def vta_config_if_fits(evaluation: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    """``vta_config.json`` contents when the hardware and every chosen mapping fit VTA, else ``(None, why)``."""
+    hw = HardwareConfig.from_json(evaluation["hardware"])
+    try:
+        cfg = to_vta_config(hw)
+    except CodesignError as err:
+        return None, str(err)
+    for w, m, _ in chosen_layers(evaluation):
+        spatial = {l.dim for l in m.loops if l.spatial and l.factor > 1}
+        if not spatial <= VTA_SPATIAL_DIMS:
+            return None, f"the mapping of {w.name} unrolls {''.join(sorted(spatial - VTA_SPATIAL_DIMS))} spatially; VTA only N, C, K"
+    return cfg, None
+
+
+def write_report(
+    out: Path,
+    model: str,
+    design: dict[str, Any],
+    baselines: dict[str, dict[str, Any]],
+    trials: Sequence[dict[str, Any]],
+    settings: dict[str, Any],
+) -> None:
+    """``report.md`` and the two plots."""
+    lines = [f"# Co-design of {model}", ""]
+    lines += ["## Result", "", "| config | EDP (pJ·cycles) | EDP w/o DRAM | energy (pJ) | cycles | area (mm²) |", "| --- | --- | --- | --- | --- | --- |"]
+    for name, s in [("codesign", design), *baselines.items()]:
+        if s.get("feasible"):
+            lines.append(
+                f"| {name} | {s['edp']:.4e} | {s['edp_without_dram']:.4e} | {s['energy_pj']:.4e} | {s['cycles']:.4e} | {s['area_mm2']:.3f} |"
+            )
+        else:
+            lines.append(f"| {name} | infeasible: {s.get('reason')} | | | | {s.get('area_mm2', float('nan')):.3f} |")
+    if design.get("feasible"):
+        for name in ("eyeriss_rs", "eyeriss", "vta"):
+            b = baselines.get(name, {})
+            if b.get("feasible"):
+                gain = 100 * (1 - design["edp"] / b["edp"])
+                word = "lower" if gain >= 0 else "higher"
+                lines.append(f"- vs `{name}`: EDP {abs(gain):.1f} % {word} ({b['edp'] / design['edp']:.2f}×)")
+        hw = HardwareConfig.from_json(design["hardware"])
+        lines += ["", "## Hardware", "", f"`{hw.summary()}`" if hasattr(hw, "summary") else f"`{hw.name}`", ""]
+        lines += ["| component | area (mm²) |", "| --- | --- |"]
+        for k, v in area(hw).components.items():
+            lines.append(f"| {k} | {v:.4f} |")
+        lines += ["", "## Layers", "", "| layer | count | energy (pJ) | cycles | EDP | utilisation |", "| --- | --- | --- | --- | --- | --- |"]
+        for r in design["layers"]:
+            lines.append(
+                f"| {r['workload']} | {r['count']} | {r['energy_pj']:.4e} | {r['cycles']:.4e} | {r['edp']:.4e} | {100 * r['utilisation']:.1f} % |"
+            )
+    feasible = [t for t in trials if t.get("feasible")]
+    lines += ["", "## Search", "", f"{len(trials)} hardware evaluations, {len(feasible)} feasible, "
+              f"{sum(1 for t in trials if t.get('failed'))} failed. Settings: `{json.dumps(settings, sort_keys=True)}`.", ""]
+    lines += ["![convergence](convergence.png)", "", "![EDP vs area](edp_vs_area.png)", ""]
+    with atomic_output(out / "report.md") as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
+    _plots(out, trials)
+
+
+def _plots(out: Path, trials: Sequence[dict[str, Any]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    values = [math.exp(t["value"]) if t.get("feasible") and t.get("value") is not None else math.nan for t in trials]
+    best = np.fmin.accumulate(np.where(np.isnan(values), np.inf, values)) if values else np.array([])
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(range(1, len(values) + 1), values, "o", alpha=0.5, label="trial")
+    ax.plot(range(1, len(best) + 1), np.where(np.isinf(best), np.nan, best), "-", label="best so far")
+    ax.set_yscale("log")
+    ax.set_xlabel("hardware evaluation")
+    ax.set_ylabel("model EDP (pJ·cycles)")
+    ax.legend()
+    fig.tight_layout()
+    with atomic_output(out / "convergence.png", suffix=".png") as tmp:
+        fig.savefig(tmp)
+    plt.close(fig)
+
+    pts = np.array([[t["area_mm2"], math.exp(t["value"])] for t in trials if t.get("feasible") and t.get("value") is not None])
+    fig, ax = plt.subplots(figsize=(6, 4))
+    if len(pts):
+        ax.plot(pts[:, 0], pts[:, 1], "o", alpha=0.5, label="feasible trial")
+        front = pts[pareto_front(pts)]
+        front = front[np.argsort(front[:, 0])]
+        ax.plot(front[:, 0], front[:, 1], "r-o", label="Pareto front")
+    ax.set_yscale("log")
+    ax.set_xlabel("area (mm²)")
+    ax.set_ylabel("model EDP (pJ·cycles)")
+    ax.legend()
+    fig.tight_layout()
+    with atomic_output(out / "edp_vs_area.png", suffix=".png") as tmp:
+        fig.savefig(tmp)
+    plt.close(fig)
