@@ -11,9 +11,10 @@ import pytest
 
 from tests.toy_spaces import ChunkedGridSpace, GridSpace, NoExtrasSpace, ToyObjective
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.search import STRATEGIES, make_strategy, strategy_options
+from tvm_codesign.search import REGISTRY, make_strategy, strategy_class, strategy_options
 from tvm_codesign.search.acquisition import expected_improvement, score
-from tvm_codesign.search.base import Outcome, Strategy, pareto_front, run_search, unique_rows
+from tvm_codesign.pareto import pareto_front
+from tvm_codesign.search.base import Outcome, Strategy, run_search, unique_rows
 from tvm_codesign.search.bo import BayesianOptimization
 from tvm_codesign.search.feasibility import FeasibilityModel
 from tvm_codesign.search.surrogate import GPSurrogate, cap_training_set
@@ -50,7 +51,7 @@ class Recorder:
         return self.objective(genomes)
 
 
-@pytest.mark.parametrize("name", sorted(STRATEGIES))
+@pytest.mark.parametrize("name", sorted(REGISTRY))
 @pytest.mark.parametrize("batch", [1, 3])
 def test_contract_budget_no_repeats_deterministic(name: str, batch: int) -> None:
     space, objective = small_problem()
@@ -268,10 +269,10 @@ def test_make_strategy_errors() -> None:
         make_strategy("bo", space, kernel="linear")
     with pytest.raises(CodesignError, match="unknown acquisition"):
         make_strategy("bo", space, acquisition="pi")
-    assert set(STRATEGIES) == {"random", "bo", "skopt", "xgb", "exhaustive"}
+    assert set(REGISTRY) == {"random", "bo", "skopt", "xgb", "exhaustive"}
     assert strategy_options("bo")["kernel"] == "matern"
-    for name, cls in STRATEGIES.items():
-        assert cls.name == name
+    for name in REGISTRY:
+        assert strategy_class(name).name == name
 
 
 def test_grid_space_is_a_search_space() -> None:

@@ -19,7 +19,7 @@ from tvm_codesign.errors import CodesignError
 from tvm_codesign.files import atomic_output
 from tvm_codesign.model.hardware import HardwareConfig, area, to_vta_config
 from tvm_codesign.model.mapping import Mapping
-from tvm_codesign.search.base import pareto_front
+from tvm_codesign.pareto import pareto_front
 from tvm_codesign.model.workload import Workload
 
 #: Dims VTA's GEMM core unrolls spatially (batch, input channels, output channels).

@@ -17,6 +17,8 @@ from typing import Sequence
 
 import numpy as np
 
+from tvm_codesign.pareto import pareto_front
+
 
 @dataclasses.dataclass(frozen=True)
 class ModelChoice:
@@ -29,18 +31,6 @@ class ModelChoice:
     @property
     def edp(self) -> float:
         return self.energy_pj * self.cycles
-
-
-def _pareto_2d(e: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Indices of the non-dominated (energy, cycles) pairs, sorted by energy."""
-    order = np.lexsort((t, e))
-    keep = []
-    best_t = np.inf
-    for i in order:
-        if t[i] < best_t:
-            keep.append(i)
-            best_t = t[i]
-    return np.array(keep, dtype=np.int64)
 
 
 def choose_points(
@@ -69,7 +59,7 @@ def choose_points(
         t = (cycles[:, None] + count * pts[None, :, 1]).ravel()
         prev = np.repeat(np.arange(len(energy)), len(pts))
         pick = np.tile(np.arange(len(pts)), len(energy))
-        keep = _pareto_2d(e, t)
+        keep = pareto_front(np.stack([e, t], axis=1))
         if len(keep) > max_front:
             # Keep the extremes and the best products, then evenly spaced points along the front.
             prod = e[keep] * t[keep]

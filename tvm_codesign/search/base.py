@@ -21,6 +21,8 @@ from typing import Any, Callable, Iterator, Protocol, Sequence, runtime_checkabl
 
 import numpy as np
 
+from tvm_codesign.pareto import pareto_front
+
 
 @runtime_checkable
 class SearchSpace(Protocol):
@@ -220,33 +222,6 @@ class SearchResult:
         front = ok[pareto_front(self.objectives[ok])]
         front = front[np.argsort(self.y[front], kind="stable")]
         return front[:max_points] if max_points else front
-
-
-def pareto_front(points: np.ndarray) -> np.ndarray:
-    """Indices of the non-dominated rows of ``points`` (all objectives minimised); duplicates kept once.
-
-    O(n log n) for two objectives (a sort and a running minimum), O(n²) in general.
-    """
-    points = np.asarray(points, dtype=float)
-    n = len(points)
-    if n == 0:
-        return np.zeros(0, dtype=int)
-    if points.shape[1] == 2:
-        order = np.lexsort((points[:, 1], points[:, 0]))
-        keep = []
-        best_second = np.inf
-        for i in order:
-            if points[i, 1] < best_second:
-                keep.append(i)
-                best_second = points[i, 1]
-        return np.array(keep, dtype=int)
-    keep = []
-    for i in range(n):
-        dominated = np.all(points <= points[i], axis=1) & np.any(points < points[i], axis=1)
-        duplicate_before = np.all(points[:i] == points[i], axis=1).any()
-        if not dominated.any() and not duplicate_before:
-            keep.append(i)
-    return np.array(keep, dtype=int)
 
 
 def run_search(
