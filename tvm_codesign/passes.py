@@ -24,8 +24,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+import tvm
+from tvm import relax, tirx
+from tvm.s_tir import meta_schedule as ms
+
+from tvm_codesign.compiler.extract import extract_workloads, lower_to_tir
+from tvm_codesign.compiler.target import codesign_target
+from tvm_codesign.compiler.verify import verify_layers
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.model.hardware import HardwareConfig
+from tvm_codesign.model.workload import Workload
+from tvm_codesign.pipeline import CoDesignOptions, codesign_to_folder, validate
 
 #: File of the hardware config inside a result folder.
 HARDWARE_FILE = "hardware.json"
@@ -36,9 +45,7 @@ HARDWARE_ATTR = "codesign.hardware"
 HARDWARE_HASH_ATTR = "codesign.hardware_hash"
 
 
-def _has_prim_funcs(mod: Any) -> bool:
-    from tvm import tirx
-
+def _has_prim_funcs(mod: tvm.IRModule) -> bool:
     return any(isinstance(mod[gv], tirx.PrimFunc) for gv in mod.get_global_vars())
 
 
@@ -56,16 +63,8 @@ def load_result(result_dir: str | Path) -> tuple[HardwareConfig, Path]:
     return HardwareConfig.load(hw_path), db
 
 
-def apply_database(mod: Any, hw: HardwareConfig, database_dir: str | Path) -> Any:
+def apply_database(mod: tvm.IRModule, hw: HardwareConfig, database_dir: str | Path) -> tvm.IRModule:
     """Lower ``mod`` if needed, apply the schedules in ``database_dir`` and record ``hw`` on the module attrs."""
-    import tvm
-    from tvm import relax
-
-    from tvm_codesign.compiler.extract import lower_to_tir
-    from tvm_codesign.compiler.target import codesign_target
-
-    from tvm.s_tir import meta_schedule as ms
-
     if not _has_prim_funcs(mod):
         mod = lower_to_tir(mod)
     # An explicit current database: the pass's work_dir form prints a "Creating JSONDatabase" warning.
@@ -75,98 +74,79 @@ def apply_database(mod: Any, hw: HardwareConfig, database_dir: str | Path) -> An
     return mod.with_attrs({HARDWARE_ATTR: json.dumps(hw.to_json(), sort_keys=True), HARDWARE_HASH_ATTR: hw.config_hash()})
 
 
-def _pass_class():
-    import tvm
-
-    @tvm.transform.module_pass(opt_level=0, name="ApplyCoDesign")
-    class ApplyCoDesign:
-        """Apply a saved co-design result (hardware + per-layer schedules) to a Relax module.
-
-        Parameters
-        ----------
-        result_dir
-            A folder written by the co-design (``hardware.json`` and ``database/``).
-        verify
-            Run every scheduled PrimFunc against its default schedule on seeded random inputs and raise
-            :class:`CodesignError` naming the layer if they differ (:func:`tvm_codesign.compiler.verify.verify_layers`).
-        """
-
-        def __init__(self, result_dir: str | Path, verify: bool = True) -> None:
-            self.hw, self.database_dir = load_result(result_dir)
-            self.verify = verify
-
-        def transform_module(self, mod: Any, ctx: Any) -> Any:
-            return _apply_and_verify(mod, self.hw, self.database_dir, self.verify)
-
-    return ApplyCoDesign
-
-
-def ApplyCoDesign(result_dir: str | Path, verify: bool = True) -> Any:  # noqa: N802 - named like TVM's passes
-    """The :class:`ApplyCoDesign` module pass for a saved result folder."""
-    return _pass_class()(result_dir, verify)
-
-
-def _apply_and_verify(mod: Any, hw: HardwareConfig, database_dir: Path, verify: bool, workloads: Any = None) -> Any:
+def _apply_and_verify(
+    mod: tvm.IRModule,
+    hw: HardwareConfig,
+    database_dir: Path,
+    verify: bool,
+    workloads: list[Workload] | None = None,
+) -> tvm.IRModule:
     """:func:`apply_database`, then (``verify``) every scheduled layer against its default schedule."""
-    from tvm_codesign.compiler.extract import extract_workloads, lower_to_tir
-    from tvm_codesign.compiler.verify import verify_layers
-
     if not _has_prim_funcs(mod):
         mod = lower_to_tir(mod)
     scheduled = apply_database(mod, hw, database_dir)
     if verify:
         if workloads is None:
-            workloads = extract_workloads(mod, lowered=True).workloads
+            workloads = list(extract_workloads(mod, lowered=True).workloads)
         verify_layers(mod, scheduled, workloads)
     return scheduled
 
 
-def _codesign_pass_class():
-    import tvm
+@tvm.transform.module_pass(opt_level=0, name="ApplyCoDesign")
+class ApplyCoDesign:
+    """Apply a saved co-design result (hardware + per-layer schedules) to a Relax module.
 
-    @tvm.transform.module_pass(opt_level=0, name="CoDesign")
-    class CoDesign:
-        """Co-design the accelerator and the mappings of the module, then apply the schedules.
+    Parameters
+    ----------
+    result_dir
+        A folder written by the co-design (``hardware.json`` and ``database/``).
+    verify
+        Run every scheduled PrimFunc against its default schedule on seeded random inputs and raise
+        :class:`CodesignError` naming the layer if they differ (:func:`tvm_codesign.compiler.verify.verify_layers`).
+    """
 
-        Parameters
-        ----------
-        result_dir
-            Where the co-design writes its outputs (see :mod:`tvm_codesign.report`).
-        options
-            :class:`tvm_codesign.pipeline.CoDesignOptions` (budgets, area budget, precision, strategy, seed, ...).
-        label
-            The model's name in the reports.
-        verify
-            As for :class:`ApplyCoDesign`.
-        """
+    def __init__(self, result_dir: str | Path, verify: bool = True) -> None:
+        self.hw, self.database_dir = load_result(result_dir)  # a missing result fails at construction
+        self.verify = verify
 
-        def __init__(
-            self, result_dir: str | Path, options: Any = None, label: str = "model", verify: bool = True
-        ) -> None:
-            from tvm_codesign.pipeline import CoDesignOptions, validate
-
-            self.result_dir = Path(result_dir)
-            self.options = options or CoDesignOptions()
-            self.label = label
-            self.verify = verify
-            self.prepared = validate(self.options, self.result_dir)  # bad requests fail at construction
-
-        def transform_module(self, mod: Any, ctx: Any) -> Any:
-            from tvm_codesign.compiler.extract import extract_workloads, lower_to_tir
-            from tvm_codesign.pipeline import codesign_to_folder
-
-            if not _has_prim_funcs(mod):
-                mod = lower_to_tir(mod)
-            workloads = list(extract_workloads(mod, lowered=True).workloads)
-            codesign_to_folder(self.prepared, mod, workloads, self.label, self.result_dir)
-            hw, database = load_result(self.result_dir)
-            return _apply_and_verify(mod, hw, database, self.verify, workloads)
-
-    return CoDesign
+    def transform_module(self, mod: tvm.IRModule, ctx: tvm.transform.PassContext) -> tvm.IRModule:
+        return _apply_and_verify(mod, self.hw, self.database_dir, self.verify)
 
 
-def CoDesign(  # noqa: N802
-    result_dir: str | Path, options: Any = None, label: str = "model", verify: bool = True
-) -> Any:
-    """The :class:`CoDesign` module pass: co-design into ``result_dir``, then apply the schedules."""
-    return _codesign_pass_class()(result_dir, options, label, verify)
+@tvm.transform.module_pass(opt_level=0, name="CoDesign")
+class CoDesign:
+    """Co-design the accelerator and the mappings of the module, then apply the schedules.
+
+    Parameters
+    ----------
+    result_dir
+        Where the co-design writes its outputs (see :mod:`tvm_codesign.report`).
+    options
+        :class:`tvm_codesign.pipeline.CoDesignOptions` (budgets, area budget, precision, strategy, seed, ...);
+        the defaults when ``None``.
+    label
+        The model's name in the reports.
+    verify
+        As for :class:`ApplyCoDesign`.
+    """
+
+    def __init__(
+        self,
+        result_dir: str | Path,
+        options: CoDesignOptions | None = None,
+        label: str = "model",
+        verify: bool = True,
+    ) -> None:
+        self.result_dir = Path(result_dir)
+        self.options = options or CoDesignOptions()
+        self.label = label
+        self.verify = verify
+        self.prepared = validate(self.options, self.result_dir)  # bad requests fail at construction
+
+    def transform_module(self, mod: tvm.IRModule, ctx: tvm.transform.PassContext) -> tvm.IRModule:
+        if not _has_prim_funcs(mod):
+            mod = lower_to_tir(mod)
+        workloads = list(extract_workloads(mod, lowered=True).workloads)
+        codesign_to_folder(self.prepared, mod, workloads, self.label, self.result_dir)
+        hw, database = load_result(self.result_dir)
+        return _apply_and_verify(mod, hw, database, self.verify, workloads)
