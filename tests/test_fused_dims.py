@@ -49,7 +49,10 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("name", list(CASES))
+# The MLP runs the co-design's default budgets (10 s): with the slow tests; the other two stay in the fast suite.
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n == "mlp_3d" else n for n in CASES]
+)
 def test_codesign_compile_run_equals_onnxruntime(name, tmp_path, capsys):
     build, flags = CASES[name]
     model = build()

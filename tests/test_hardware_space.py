@@ -377,15 +377,12 @@ def test_grids_hold_the_presets_and_documented_steps():
     assert vals["gb_bandwidth"] == (8, 16, 32, 64, 128, 256)
 
 
-def test_sample_speed():
-    """The outer loop samples pools of ~1e4 candidates per ask: keep that well under a second."""
-    import time
-
+def test_large_samples_are_in_budget_and_distinct_enough():
+    """The outer loop samples pools of ~1e4 candidates per ask (their speed: benchmarks/space_sampling.py)."""
     s = HardwareSpace("eyeriss", SystemParams(), "eyeriss")
-    s.sample(100, np.random.default_rng(0))  # warm the tables
-    t = time.perf_counter()
     g = s.sample(10_000, np.random.default_rng(1))
-    assert len(g) == 10_000 and time.perf_counter() - t < 1.0
+    assert g.shape == (10_000, s.genome_size) and s.valid(g).all()
+    assert len(np.unique(g, axis=0)) > 1_000
     assert 0.05 < s.acceptance_rate < 0.9
 
 

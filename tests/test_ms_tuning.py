@@ -73,6 +73,7 @@ def test_design_space_trace_carries_the_genome(conv1x1):
     assert f"{GENOME_ANNOTATION}.0" in str(replay.mod)
 
 
+@pytest.mark.slow  # 45 s: a whole meta_schedule tuning run (CI runs it with the slow tests)
 def test_meta_schedule_route_end_to_end_stays_in_its_work_folder(conv1x1, tmp_path):
     w, func, block = conv1x1
     hw = preset("eyeriss")
