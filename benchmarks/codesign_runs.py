@@ -142,6 +142,7 @@ def run_codesign_spec(spec: RunSpec, workloads: list[Any], work: Path, executor:
         "best_trace": best_trace(trials),
         "trial_cycles": [t.get("cycles") for t in trials],
         "seconds": seconds,
+        "evaluation_seconds": sum(t.get("seconds") or 0.0 for t in trials),  # the rest is the strategy's own time
         "evaluated_now": result.evaluated_now,
     }
     if result.best is None:

@@ -106,15 +106,22 @@ def run(models: list[str], seeds: list[int], budgets_hw: dict[str, int], budget_
                                  max_latency_cycles=limit, jobs=jobs))
 
 
-def evaluation_seconds(row: dict[str, Any]) -> float:
-    """Σ wall seconds of the run's hardware evaluations (inner searches), read from its trial log."""
-    folder = run_folder(WORK, row["model"], row["label"], row["seed"], row["budget_hw"], row["budget_sw"])
-    trials = load_rows(folder / "trials.jsonl")[1:]  # the first line is the log's header
-    return sum(t.get("seconds") or 0.0 for t in trials)
+def strategy_seconds(row: dict[str, Any]) -> float | None:
+    """Wall seconds the outer strategy itself took: the run's time less its hardware evaluations' (in the row).
+
+    Rows written before ``evaluation_seconds`` was recorded give ``None`` (their trial logs are not committed, so
+    the table reads only the JSONL and regenerates from it alone).
+    """
+    evaluated = row.get("evaluation_seconds")
+    return None if evaluated is None else row["seconds"] - evaluated
 
 
 def _fmt(x: float) -> str:
     return "—" if x is None or not math.isfinite(x) else f"{x:.3e}"
+
+
+def _seconds(xs: list[float | None]) -> str:
+    return "—" if any(x is None for x in xs) else f"{statistics.median(xs):.1f}"
 
 
 def _spread(xs: list[float]) -> str:
@@ -187,9 +194,10 @@ def tables(models: list[str], budgets_hw: dict[str, int], budget_sw: int) -> str
             out.append(f"| {model} | {strategy} | {_fmt(at(8))} | {_fmt(at(16))} | {_fmt(at(budget_hw))} "
                        f"| {_spread([r['best_trace'][-1] for r in rs])} "
                        f"| {statistics.median(r['seconds'] for r in rs):.0f} "
-                       f"| {statistics.median(r['seconds'] - evaluation_seconds(r) for r in rs):.1f} |")
+                       f"| {_seconds([strategy_seconds(r) for r in rs])} |")
     out += ["", "Wall time is the whole run (hardware evaluations run their inner searches on 2 worker processes); "
-            "the last column is the time the outer strategy itself took to propose (the rest is evaluations). "
+            "the last column is the time the outer strategy itself took to propose (the rest is evaluations; — for runs "
+            "made before it was recorded in the JSONL). "
             "Convergence plot: `codesign_zoo.png`.", "",
             "## The feasibility model under a latency limit", "",
             "| model | latency limit (cycles) | feasibility model | infeasible evaluations (of searched, median) "

@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget-sw", type=int, default=1500)
     ap.add_argument("--work", default=str(RESULTS / "compile_zoo_work"))
     ap.add_argument("--fresh", action="store_true")
+    ap.add_argument("--table-only", action="store_true", help="only rewrite the table from the finished models")
     args = ap.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     log = RESULTS / "compile_zoo.jsonl"
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     for name in args.models.split(","):
-        if name in done:
+        if name in done or args.table_only:
             continue
         row = _one(name, work, args.budget_hw, args.budget_sw)
         done[name] = row
