@@ -21,7 +21,8 @@ from tvm_codesign.cost.model import evaluate
 from tvm_codesign.model.hardware import LEVELS
 from tvm_codesign.model.loop_nest import attach_position
 from tvm_codesign.model.mapping import Mapping
-from tvm_codesign.compiler.schedule import apply_mapping, lowered_buffer_sizes, stage_transfer_counts
+from tvm_codesign.compiler.schedule import apply_mapping
+from tvm_codesign.testing import lowered_buffer_sizes, stage_transfer_counts
 from tvm_codesign.model.workload import OPERANDS, Workload
 
 

@@ -33,7 +33,8 @@ from tvm_codesign.model.loop_nest import attach_position
 from tvm_codesign.model.mapping import Mapping, MappingBatch, random_mappings
 from tvm_codesign.spaces.mapping.space import MappingSpace
 from tvm_codesign.model.schedulability import spill_loop, spills_partial_sums, unschedulable_reason
-from tvm_codesign.compiler.schedule import apply_mapping, lowered_buffer_sizes, stage_transfer_counts
+from tvm_codesign.compiler.schedule import apply_mapping
+from tvm_codesign.testing import lowered_buffer_sizes, stage_transfer_counts
 from tvm_codesign.model.workload import OPERANDS
 
 from .onnx_util import conv_model, linear_3d_model, make_model

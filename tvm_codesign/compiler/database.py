@@ -14,6 +14,10 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
+import tvm
+from tvm.s_tir.meta_schedule.tune_context import _normalize_mod
+from tvm.s_tir import meta_schedule as ms
+
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.model.mapping import Mapping
 from tvm_codesign.model.schedulability import unschedulable_reason
@@ -60,9 +64,6 @@ def write_database(
         Mappings the schedule template cannot express yet are skipped with their reason; their PrimFuncs keep
         TVM's default schedule.
     """
-    import tvm
-    from tvm.s_tir import meta_schedule as ms
-    from tvm.s_tir.meta_schedule.tune_context import _normalize_mod
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

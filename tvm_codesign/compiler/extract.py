@@ -24,6 +24,10 @@ import math
 from collections import Counter
 from typing import Any, Iterable, NamedTuple
 
+import tvm
+import tvm_ffi
+from tvm import relax, s_tir, tirx
+
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.model.workload import Workload, merge_by_signature
 
@@ -77,8 +81,6 @@ class Extraction:
 # ------------------------------------------------------------------------------------------------------------
 def lower_to_tir(mod: Any) -> Any:
     """Lower a Relax module to fused TIR PrimFuncs as the default pipeline would, before scheduling."""
-    import tvm
-    from tvm import relax
 
     seq = tvm.transform.Sequential(
         [
@@ -95,8 +97,6 @@ def lower_to_tir(mod: Any) -> Any:
 
 def call_site_counts(mod: Any) -> Counter:
     """How many times ``main`` calls each PrimFunc (by name), through ``call_tir`` and friends."""
-    import tvm_ffi
-    from tvm import relax
 
     counts: Counter = Counter()
     if "main" not in [gv.name_hint for gv in mod.get_global_vars()]:
@@ -126,7 +126,6 @@ def extract_workloads(mod: Any, lowered: bool = False) -> Extraction:
     CodesignError
         If the model has no conv2d or matmul to map.
     """
-    from tvm import tirx
 
     if not lowered:
         mod = lower_to_tir(mod)
@@ -158,8 +157,6 @@ def extract_workloads(mod: Any, lowered: bool = False) -> Extraction:
 
 # ------------------------------------------------------------------------------------------------------------
 def _blocks(func: Any) -> list[Any]:
-    import tvm_ffi
-    from tvm import s_tir
 
     blocks: list[Any] = []
     tvm_ffi.structural_walk(func.body, (s_tir.SBlock, blocks.append), order="pre")

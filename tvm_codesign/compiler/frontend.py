@@ -13,6 +13,10 @@ import warnings
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import tvm
+from tvm.error import OpNotImplemented
+from tvm.relax.frontend.onnx import from_onnx
+
 from tvm_codesign.errors import CodesignError
 
 logger = logging.getLogger(__name__)
@@ -127,8 +131,6 @@ def _onnx_input_shapes(model: Any, overrides: Mapping[str, Sequence[int]]) -> di
 
 def onnx_to_relax(model: Any, input_shapes: Mapping[str, Sequence[int]] | None = None, label: str = "model") -> Any:
     """Import an ``onnx.ModelProto`` into a Relax IRModule with fixed input shapes."""
-    from tvm.error import OpNotImplemented
-    from tvm.relax.frontend.onnx import from_onnx
 
     _check_onnx(model, label)
     shapes = _onnx_input_shapes(model, input_shapes or {})
@@ -145,7 +147,6 @@ def onnx_to_relax(model: Any, input_shapes: Mapping[str, Sequence[int]] | None =
 
 def _load_tvmscript(path: Path) -> Any:
     """Load a TVMScript file that defines one ``@I.ir_module`` class (or a module-level ``Module``)."""
-    import tvm
 
     import importlib.util
     import sys
@@ -198,7 +199,6 @@ def load_model(
     tvm.IRModule
         The Relax module, as ``relax.frontend.onnx.from_onnx`` (or the TVMScript file) gives it.
     """
-    import tvm
 
     if isinstance(input_shapes, str) or input_shapes is None:
         input_shapes = parse_input_shapes(input_shapes)

@@ -33,6 +33,17 @@ from typing import Any
 
 import numpy as np
 
+import tvm
+import tvm_ffi
+from tvm import s_tir
+from tvm.ir.utils import derived_object
+from tvm.s_tir.meta_schedule.builder import BuilderResult, PyBuilder
+from tvm.s_tir.meta_schedule.cost_model import PyCostModel
+from tvm.s_tir.meta_schedule.mutator import PyMutator
+from tvm.s_tir.meta_schedule.runner import PyRunner, PyRunnerFuture, RunnerResult
+from tvm.s_tir.schedule import Trace
+from tvm.s_tir import meta_schedule as ms
+
 from tvm_codesign.compiler.schedule import find_mac_block, schedulable_module
 from tvm_codesign.search.base import space_bounds
 from tvm_codesign.model.workload import Workload
@@ -61,8 +72,6 @@ def make_design_space_fn(space: Any, block: str | None = None):
 
 def read_genome(mod: Any) -> np.ndarray | None:
     """The genome annotated on the MAC block of a candidate module (``None`` if there is none)."""
-    import tvm_ffi
-    from tvm import s_tir
 
     found: list[np.ndarray] = []
 
@@ -83,11 +92,6 @@ def read_genome(mod: Any) -> np.ndarray | None:
 
 def _define_ms_classes():
     """The PyBuilder / PyRunner / PyMutator subclasses (defined lazily: they need TVM imported)."""
-    from tvm.ir.utils import derived_object
-    from tvm.s_tir.meta_schedule.builder import BuilderResult, PyBuilder
-    from tvm.s_tir.meta_schedule.mutator import PyMutator
-    from tvm.s_tir.meta_schedule.runner import PyRunner, PyRunnerFuture, RunnerResult
-    from tvm.s_tir.schedule import Trace
 
     @derived_object
     class SimulatedBuilder(PyBuilder):
@@ -179,7 +183,6 @@ def _define_ms_classes():
         def clone(self) -> "GenomeMutator":
             return GenomeMutator(self.rng.randrange(2**31), self.jump_prob)
 
-    from tvm.s_tir.meta_schedule.cost_model import PyCostModel
 
     @derived_object
     class GenomeCostModel(PyCostModel):
@@ -261,8 +264,6 @@ def tune_mapping(
         A folder of the run's own: the JSON database and every artifact folder live inside it, nothing else is
         touched.
     """
-    import tvm
-    from tvm.s_tir import meta_schedule as ms
 
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)

@@ -57,8 +57,10 @@ memory, so the scheduled module runs on the CPU as a functional check of the loo
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
+
+import tvm
+from tvm import s_tir
 
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.compiler.extract import analyse_block
@@ -91,7 +93,6 @@ def schedulable_module(func: Any) -> Any:
     The copy matters: in TVM 0.27 a Schedule can mutate the nodes of the function it was made from, which would
     corrupt the caller's module.
     """
-    import tvm
 
     func = tvm.ir.load_json(tvm.ir.save_json(func))
     if func.attrs is None or "global_symbol" not in func.attrs:
@@ -138,7 +139,6 @@ def apply_mapping(
     (s_tir.Schedule, list[ScheduledStage])
         The schedule (``sch.mod`` is the scheduled module, ``sch.trace`` replays it) and the cache stages made.
     """
-    from tvm import s_tir
 
     sch = s_tir.Schedule(schedulable_module(func))
     return sch, schedule_mapping(sch, workload, mapping, block)
@@ -352,72 +352,3 @@ def _inline_padding(sch: Any, cache: Any) -> None:
                 sch.compute_inline(producer)
             except Exception:  # noqa: BLE001 - not inlinable (e.g. an output): keep it as a separate stage
                 pass
-
-
-# ------------------------------------------------------------------------------------------------------------
-def lowered_buffer_sizes(mod: Any) -> dict[str, int]:
-    """Elements of every allocated buffer after the passes that size cache buffers to their tiles.
-
-    Runs ``LowerInitBlock, PlanAndUpdateBufferAllocationLocation, ConvertBlocksToOpaque,
-    CompactBufferAllocation`` (see the TVM 0.27 notes) and reads the allocations off the result.
-    """
-    import tvm
-    import tvm_ffi
-    from tvm import s_tir, tirx
-
-    passes = [
-        s_tir.transform.LowerInitBlock(),
-        s_tir.transform.PlanAndUpdateBufferAllocationLocation(),
-        s_tir.transform.ConvertBlocksToOpaque(),
-        s_tir.transform.CompactBufferAllocation(),
-    ]
-    lowered = tvm.transform.Sequential(passes)(mod)
-    sizes: dict[str, int] = {}
-
-    def visit(block: Any) -> None:
-        for buf in block.alloc_buffers:
-            sizes[buf.name] = math.prod(int(x) for x in buf.shape)
-
-    tvm_ffi.structural_walk(lowered["main"].body, (s_tir.SBlock, visit), order="pre")
-    del tirx
-    return sizes
-
-
-def stage_transfer_counts(mod: Any) -> dict[str, int]:
-    """Elements each block moves in one run: the product of all loop extents around it, predicates ignored.
-
-    For a cache stage this is (number of fills) × (tile elements), the quantity the cost model counts as a
-    level's fills or write-backs. For the rfactor write-back of a spill (stage kind ``accumulate``) it is the
-    parent's updates, and also its reads of the parent (one read-modify-write per element and visit): minus one
-    first visit per output element, the cost model's read-backs.
-    """
-    from tvm.sym.analyzer import Analyzer
-
-    counts: dict[str, int] = {}
-    analyzer = Analyzer()
-
-    def extent(loop: Any) -> int:
-        # A boundary tile of an imperfect split has an extent like min(f, n - i*f): count its full size, the
-        # padded tile the cost model charges (hardware with fixed tile sizes moves it too).
-        if type(loop.extent).__name__ == "IntImm":
-            return int(loop.extent)
-        return int(analyzer.const_int_bound(loop.extent).max_value)
-
-    def walk(stmt: Any, trips: int) -> None:
-        kind = type(stmt).__name__
-        if kind == "For":
-            walk(stmt.body, trips * extent(stmt))
-        elif kind == "SeqStmt":
-            for s in stmt.seq:
-                walk(s, trips)
-        elif kind == "SBlockRealize":
-            # A block's iter vars are bound to the loops around it: one execution per enclosing iteration.
-            blk = stmt.block
-            counts[blk.name_hint] = counts.get(blk.name_hint, 0) + trips
-            walk(blk.body, trips)
-        elif hasattr(stmt, "body"):
-            walk(stmt.body, trips)
-
-    walk(mod["main"].body, 1)
-    return counts
-

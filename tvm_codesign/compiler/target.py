@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import tvm
+
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.model.hardware import HardwareConfig
 
@@ -30,7 +32,6 @@ def codesign_target(hw: HardwareConfig, base: str | dict | None = None) -> Any:
         Optional llvm target options as a dict or JSON text (e.g. ``{"kind": "llvm", "num-cores": 2}``); the
         ``codesign`` key and the ``model`` string are added to it. Its kind must be ``llvm``.
     """
-    import tvm
 
     if base is None:
         spec: dict[str, Any] = {"kind": "llvm"}
@@ -51,8 +52,3 @@ def codesign_target(hw: HardwareConfig, base: str | dict | None = None) -> Any:
     except Exception as err:  # TVM rejects unknown attributes with a long message
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise CodesignError(f"bad target {spec}: {first}") from None
-
-
-def is_codesign_target(target: Any) -> bool:
-    """Whether ``target`` was made by :func:`codesign_target`."""
-    return TARGET_KEY in list(target.keys) and str(target.attrs.get("model", "")).startswith("codesign-")

@@ -23,6 +23,10 @@ from typing import Any, Iterable
 
 import numpy as np
 
+import tvm
+import tvm_ffi
+from tvm import relax, s_tir, tirx
+
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.model.workload import Workload
 
@@ -64,8 +68,6 @@ def _random(shape: Iterable[int], dtype: str, rng: np.random.Generator, index_sa
 
 def _written_params(func: Any) -> list[int]:
     """Positions of the PrimFunc parameters some block writes (its outputs, destination-passing style)."""
-    import tvm_ffi
-    from tvm import s_tir
 
     names = [p.name for p in func.params]
     written: set[str] = set()
@@ -79,7 +81,6 @@ def _written_params(func: Any) -> list[int]:
 
 
 def _run_primfunc(func: Any, inputs: dict[int, np.ndarray], outputs: list[int]) -> list[np.ndarray]:
-    import tvm
 
     from tvm_codesign.compiler.schedule import schedulable_module
 
@@ -116,8 +117,6 @@ def vm_outputs(result: Any) -> list[np.ndarray]:
 
 def scheduled_primfuncs(lowered: Any, scheduled: Any) -> list[str]:
     """Names of the PrimFuncs of ``scheduled`` that differ from the same-named ones of ``lowered``."""
-    import tvm_ffi
-    from tvm import tirx
 
     before = {g.name_hint for g in lowered.get_global_vars()}
     out = []
@@ -165,8 +164,6 @@ def verify_layers(lowered: Any, scheduled: Any, workloads: Iterable[Workload] = 
 def verify_model(lowered: Any, executable: Any, seed: int = 0) -> float:
     """Run ``executable`` (the scheduled model) and ``lowered`` built by stock TVM on the same seeded random
     inputs; the max abs difference of their outputs, or :class:`CodesignError` beyond the tolerances."""
-    import tvm
-    from tvm import relax
 
     rng = np.random.default_rng([seed, 1 << 20])
     inputs = []
