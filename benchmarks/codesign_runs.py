@@ -108,7 +108,7 @@ def run_codesign_spec(spec: RunSpec, workloads: list[Any], work: Path, executor:
     from tvm_codesign.bilevel.outer import OUTER_DEFAULTS, InnerSettings, Limits, outer_strategy, run_codesign
     from tvm_codesign.pipeline import CODESIGN_FILL_SHARE, _warm_start
     from tvm_codesign.model.hardware import HardwareConfig, SystemParams
-    from tvm_codesign.spaces.hardware.space import HardwareSpace, area_budget_from
+    from tvm_codesign.spaces.hardware import HardwareSpace, area_budget_from
     from tvm_codesign.report import summarise
 
     system = SystemParams()
@@ -165,7 +165,8 @@ def run_baselines(model: str, workloads: list[Any], seed: int, budget_sw: int, e
     """The three baselines with the same inner budget and system parameters, scored (not held to schedulable)."""
     from tvm_codesign.cost.bounds import model_bound
     from tvm_codesign.bilevel.outer import InnerSettings, Limits, evaluate_hardware
-    from tvm_codesign.model.hardware import SystemParams, preset
+    from tvm_codesign.model.hardware import SystemParams
+    from tvm_codesign.model.presets import preset
     from tvm_codesign.report import summarise
 
     system = SystemParams()

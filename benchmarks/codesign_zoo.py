@@ -36,7 +36,6 @@ from codesign_runs import (  # noqa: E402
     model_workloads,
     run_baselines,
     run_codesign_spec,
-    run_folder,
 )
 
 LOG = RESULTS / "codesign_zoo.jsonl"

@@ -23,8 +23,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from tvm_codesign.cost.model import evaluate  # noqa: E402
-from tvm_codesign.model.hardware import preset  # noqa: E402
-from tvm_codesign.model.mapping import random_batch  # noqa: E402
+from tvm_codesign.model.presets import preset  # noqa: E402
+from tvm_codesign.testing import random_batch  # noqa: E402
 from tvm_codesign.model.workload import Workload  # noqa: E402
 
 

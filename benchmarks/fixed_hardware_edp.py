@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     from tvm_codesign.bilevel.outer import InnerSettings, evaluate_hardware
     from tvm_codesign.compiler.extract import extract_workloads
     from tvm_codesign.compiler.frontend import load_model
-    from tvm_codesign.model.hardware import load_hardware
+    from tvm_codesign.model.presets import load_hardware
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tvm_codesign.model.hardware import preset
+from tvm_codesign.model.presets import preset
 from tvm_codesign.bilevel.mapping_search import search_mapping
 from tvm_codesign.model.workload import Workload
 

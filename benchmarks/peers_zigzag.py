@@ -26,7 +26,6 @@ import csv
 import json
 import math
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -39,10 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `benchmarks.*
 from benchmarks.inner_search import LAYERS  # noqa: E402  (the project's fixed benchmark layers)
 from benchmarks.peers.convert import is_perfect  # noqa: E402
 from tvm_codesign.cost.model import evaluate  # noqa: E402
-from tvm_codesign.model.hardware import preset  # noqa: E402
+from tvm_codesign.model.presets import preset  # noqa: E402
 from tvm_codesign.bilevel.mapping_search import search_mapping  # noqa: E402
 from tvm_codesign.model.mapping import Mapping  # noqa: E402
-from tvm_codesign.spaces.mapping.space import MappingSpace  # noqa: E402
+from tvm_codesign.spaces.mapping import MappingSpace  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_LAYERS = ("resnet50_3x3", "resnet50_1x1", "bert_ffn")

@@ -65,8 +65,8 @@ def toy_problem():
 
 
 def mapping_problem(hw_name: str):
-    from tvm_codesign.model.hardware import preset
-    from tvm_codesign.spaces.mapping.space import MappingObjective, MappingSpace
+    from tvm_codesign.model.presets import preset
+    from tvm_codesign.spaces.mapping import MappingObjective, MappingSpace
     from tvm_codesign.model.workload import Workload
 
     wl = Workload("conv3x3_32", "conv2d", K=32, C=32, P=14, Q=14, R=3, S=3, padding=(1, 1, 1, 1))

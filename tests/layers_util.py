@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from tvm_codesign.compiler.extract import extract_workloads
-from tvm_codesign.model.mapping import Mapping, random_mappings
+from tvm_codesign.model.mapping import Mapping
 from tvm_codesign.model.schedulability import unschedulable_reason
 from tvm_codesign.model.workload import Workload
+from tvm_codesign.testing import random_mappings
 
 
 def schedulable_mapping(w: Workload, hw, rng: np.random.Generator) -> Mapping:

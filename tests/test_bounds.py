@@ -8,10 +8,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tvm_codesign.cost.bounds import compulsory_words, layer_bound, model_bound
 from tvm_codesign.cost.model import evaluate
-from tvm_codesign.model.hardware import SystemParams, preset
+from tvm_codesign.model.hardware import SystemParams
+from tvm_codesign.model.presets import preset
 from tvm_codesign.bilevel.mapping_search import search_mapping
-from tvm_codesign.model.mapping import _random_raw
-from tvm_codesign.cost.technology import mac_energy_pj
+from tvm_codesign.testing import random_raw_batch as _random_raw
+from tvm_codesign.technology import mac_energy_pj
 from tvm_codesign.model.workload import Workload
 
 

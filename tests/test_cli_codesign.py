@@ -15,8 +15,9 @@ from tvm_codesign.zoo.catalog import input_shapes, zoo_path
 from tvm_codesign.cli import main
 from tvm_codesign.compiler.extract import lower_to_tir
 from tvm_codesign.compiler.frontend import load_model
-from tvm_codesign.model.hardware import HardwareConfig, area
-from tvm_codesign.spaces.hardware.space import area_budget_from
+from tvm_codesign.cost.physical import area
+from tvm_codesign.model.hardware import HardwareConfig
+from tvm_codesign.spaces.hardware import area_budget_from
 from tvm_codesign.model.hardware import SystemParams
 
 SMALL = ["--budget-hw", "3", "--budget-sw", "300", "--jobs", "1", "--strategy", "random"]

@@ -11,7 +11,8 @@ from tvm_codesign.cli import main
 from tvm_codesign.compiler.database import write_database
 from tvm_codesign.compiler.extract import lower_to_tir
 from tvm_codesign.compiler.frontend import load_model
-from tvm_codesign.model.hardware import HardwareConfig, preset
+from tvm_codesign.model.hardware import HardwareConfig
+from tvm_codesign.model.presets import preset
 
 from .layers_util import schedulable_layers
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from tvm_codesign.bilevel.outer import InnerSettings, Limits, default_executor, evaluate_hardware, run_codesign
-from tvm_codesign.model.hardware import preset
+from tvm_codesign.model.presets import preset
 from tvm_codesign.search import make_strategy
 from tvm_codesign.model.workload import Workload
 

@@ -17,8 +17,10 @@ import numpy as np
 import pytest
 
 from tvm_codesign.cost.model import CAPACITY, FACTOR_PRODUCT, FANOUT_COLS, FANOUT_ROWS, NO_STORAGE, STRUCTURE, evaluate
-from tvm_codesign.model.hardware import Buffer, EnergyTable, HardwareConfig, SystemParams
-from tvm_codesign.model.mapping import Mapping, MappingBatch
+from tvm_codesign.cost.physical import EnergyTable
+from tvm_codesign.model.hardware import Buffer, HardwareConfig, SystemParams
+from tvm_codesign.model.batch import MappingBatch
+from tvm_codesign.model.mapping import Mapping
 from tvm_codesign.model.workload import OPERANDS, Workload
 
 LEVELS = ("DRAM", "GB", "RF")
@@ -309,7 +311,7 @@ def test_whole_model_edp_is_total_energy_times_total_cycles():
     """Two layers: the weight-stationary layer (2684 pJ, 18 cycles) called 3 times and the uneven-placement layer
     (1652 pJ, 8 cycles) once: energy 3*2684 + 1652 = 9704 pJ, cycles 3*18 + 8 = 62, EDP 9704*62 = 601648 — not the
     sum of per-layer EDPs (3*48312 + 13216 = 158152)."""
-    from tvm_codesign.cost.model import evaluate_model
+    from tvm_codesign.testing import evaluate_model
 
     ws = _conv(K=2, C=2, P=4).with_count(3)
     m_ws = Mapping(

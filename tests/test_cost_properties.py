@@ -14,8 +14,11 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from tvm_codesign.cost.model import evaluate
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.model.hardware import Buffer, HardwareConfig, SystemParams, energy_table
-from tvm_codesign.model.mapping import Mapping, MappingBatch, _random_raw
+from tvm_codesign.cost.physical import energy_table
+from tvm_codesign.model.hardware import Buffer, HardwareConfig, SystemParams
+from tvm_codesign.model.batch import MappingBatch
+from tvm_codesign.model.mapping import Mapping
+from tvm_codesign.testing import random_raw_batch as _random_raw
 from tvm_codesign.model.workload import DIMS, OPERAND_DIMS, OPERANDS, Workload
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -13,8 +13,9 @@ from tvm_codesign.zoo.catalog import input_shapes, zoo_path
 from tvm_codesign.compiler.database import RECORD_FILE, WORKLOAD_FILE, write_database
 from tvm_codesign.compiler.extract import extract_workloads, lower_to_tir
 from tvm_codesign.compiler.frontend import load_model
-from tvm_codesign.model.hardware import preset
-from tvm_codesign.model.mapping import Mapping, random_mappings
+from tvm_codesign.model.presets import preset
+from tvm_codesign.model.mapping import Mapping
+from tvm_codesign.testing import random_mappings
 from tvm_codesign.model.schedulability import spill_loop, unschedulable_reason
 
 from .layers_util import schedulable_layers

@@ -144,7 +144,7 @@ class UnusualNames:
     def main(x: R.Tensor((8, 12), "float32"), y: R.Tensor((12, 5), "float32")) -> R.Tensor((8,), "float32"):
         cls = UnusualNames
         with R.dataflow():
-            c = R.call_tir(cls.blend_thing, (x, y), out_ty=R.Tensor((8, 5), "float32"))
+            c = R.call_tir(cls.blend_thing, (x, y), out_ty=R.Tensor((8, 5), "float32"))  # noqa: F841 - a second call site, unused on purpose
             d = R.call_tir(cls.blend_thing, (x, y), out_ty=R.Tensor((8, 5), "float32"))
             s = R.call_tir(cls.squash, (d,), out_ty=R.Tensor((8,), "float32"))
             R.output(s)

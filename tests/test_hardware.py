@@ -12,22 +12,13 @@ import math
 
 import pytest
 
-from tvm_codesign.cost import technology as tech
+from tvm_codesign import technology as tech
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.model.hardware import (
-    LEVELS,
-    PRESETS,
-    Buffer,
-    HardwareConfig,
-    SystemParams,
-    area,
-    energy_table,
-    from_vta_config,
-    load_hardware,
-    preset,
-    to_vta_config,
-    vta_buffer_depths,
-)
+from tvm_codesign.cost.physical import area, energy_table
+from tvm_codesign.model.hardware import LEVELS, Buffer, HardwareConfig, SystemParams
+from tvm_codesign.model.presets import PRESETS, load_hardware, preset
+from tvm_codesign.model.vta import from_vta_config, to_vta_config
+from tvm_codesign.testing import vta_buffer_depths
 
 # VTA's default config/vta_config.json (apache/tvm-vta), written out here independently of the module.
 VTA_DEFAULT = {

@@ -12,16 +12,11 @@ import numpy as np
 import pytest
 
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.model.hardware import (
-    Buffer,
-    HardwareConfig,
-    SystemParams,
-    area,
-    from_vta_config,
-    preset,
-    to_vta_config,
-)
-from tvm_codesign.spaces.hardware.space import HardwareSpace, area_budget_from, check_budget
+from tvm_codesign.cost.physical import area
+from tvm_codesign.model.hardware import Buffer, HardwareConfig, SystemParams
+from tvm_codesign.model.presets import preset
+from tvm_codesign.model.vta import from_vta_config, to_vta_config
+from tvm_codesign.spaces.hardware import HardwareSpace, area_budget_from, check_budget
 from tvm_codesign.search.base import SearchSpace, SupportsBounds, SupportsEnumerate, SupportsValid
 
 SYSTEMS = [SystemParams(), SystemParams(precision="int8")]

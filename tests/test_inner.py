@@ -10,9 +10,9 @@ import pytest
 from tvm_codesign.cli import main
 from tvm_codesign.cost.model import evaluate
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.model.hardware import preset
+from tvm_codesign.model.presets import preset
 from tvm_codesign.bilevel.mapping_search import search_mapping, search_seed, spread_pareto
-from tvm_codesign.spaces.mapping.space import MappingObjective, MappingSpace
+from tvm_codesign.spaces.mapping import MappingObjective, MappingSpace
 from tvm_codesign.model.workload import Workload
 
 DQN1 = Workload("dqn_conv1", "conv2d", K=32, C=4, P=20, Q=20, R=8, S=8, stride=(4, 4))

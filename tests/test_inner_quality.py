@@ -7,7 +7,7 @@ import pytest
 
 from tvm_codesign.model.hardware import Buffer, HardwareConfig
 from tvm_codesign.bilevel.mapping_search import search_mapping
-from tvm_codesign.spaces.mapping.space import MappingObjective, MappingSpace
+from tvm_codesign.spaces.mapping import MappingObjective, MappingSpace
 from tvm_codesign.model.workload import Workload
 
 #: A VTA-like array small enough that a 64×64 dense layer's mapping space can be enumerated (about 8e6 distinct
@@ -65,7 +65,7 @@ def _tile_words_of(mapping, workload: Workload, level: str, op: str) -> float | 
 
 
 def test_tile_features_and_prior_score_match_the_decoded_mappings():
-    from tvm_codesign.model.hardware import preset
+    from tvm_codesign.model.presets import preset
 
     hw = preset("eyeriss")
     wl = Workload("conv_s2", "conv2d", K=32, C=8, P=14, Q=14, R=3, S=3, stride=(2, 2))
@@ -95,7 +95,7 @@ def test_tile_features_and_prior_score_match_the_decoded_mappings():
 
 
 def test_bo_initial_design_is_the_lowest_prior_of_its_pool():
-    from tvm_codesign.model.hardware import preset
+    from tvm_codesign.model.presets import preset
     from tvm_codesign.search import make_strategy
 
     hw = preset("eyeriss")

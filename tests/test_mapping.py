@@ -9,8 +9,10 @@ import pytest
 
 from tvm_codesign.cli import main
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.model.hardware import preset
-from tvm_codesign.model.mapping import Loop, Mapping, MappingBatch, random_batch, random_mappings
+from tvm_codesign.model.presets import preset
+from tvm_codesign.model.batch import MappingBatch
+from tvm_codesign.model.mapping import Loop, Mapping
+from tvm_codesign.testing import random_batch, random_mappings
 from tvm_codesign.model.workload import Workload
 
 WL = Workload("c3", "conv2d", K=8, C=6, P=4, R=3)

@@ -10,9 +10,10 @@ import pytest
 
 from tvm_codesign.cost.model import evaluate
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.model.hardware import preset
+from tvm_codesign.model.presets import preset
 from tvm_codesign.model.mapping import Mapping
-from tvm_codesign.spaces.mapping.space import MappingObjective, MappingSpace, _FactorTable, _temporal_candidates
+from tvm_codesign.spaces.mapping import MappingObjective, MappingSpace
+from tvm_codesign.spaces.mapping.genome import FactorTable as _FactorTable, temporal_candidates as _temporal_candidates
 from tvm_codesign.model.schedulability import spills_partial_sums, unschedulable_reason
 from tvm_codesign.model.workload import DIMS, Workload
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tvm_codesign.cost.model import evaluate
-from tvm_codesign.model.hardware import preset
+from tvm_codesign.model.presets import preset
 from tvm_codesign.model.mapping import Mapping
 from tvm_codesign.compiler.ms_tuning import GENOME_ANNOTATION, make_design_space_fn, read_genome, tune_mapping
 from tvm_codesign.compiler.schedule import schedulable_module
@@ -99,7 +99,7 @@ def test_meta_schedule_route_end_to_end_stays_in_its_work_folder(conv1x1, tmp_pa
 def test_design_space_over_the_real_mapping_space(conv1x1):
     from tvm import s_tir
 
-    from tvm_codesign.spaces.mapping.space import MappingObjective, MappingSpace
+    from tvm_codesign.spaces.mapping import MappingObjective, MappingSpace
 
     w, func, block = conv1x1
     space = MappingSpace(w, preset("eyeriss"))

@@ -10,7 +10,8 @@ import pytest
 
 from tvm_codesign.bilevel.outer import InnerSettings, evaluate_hardware
 from tvm_codesign.cost.model import evaluate
-from tvm_codesign.model.hardware import SystemParams, preset
+from tvm_codesign.model.hardware import SystemParams
+from tvm_codesign.model.presets import preset
 from tvm_codesign.report import chosen_layers, summarise, vta_config_if_fits, write_report
 from tvm_codesign.model.workload import Workload
 

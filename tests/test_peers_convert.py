@@ -16,8 +16,10 @@ from benchmarks.peers.convert import (
     zigzag_to_mapping_args,
 )
 from tvm_codesign.cost.model import evaluate
-from tvm_codesign.model.hardware import energy_table, preset
-from tvm_codesign.model.mapping import Mapping, random_mappings
+from tvm_codesign.cost.physical import energy_table
+from tvm_codesign.model.presets import preset
+from tvm_codesign.model.mapping import Mapping
+from tvm_codesign.testing import random_mappings
 from tvm_codesign.model.workload import Workload
 
 EYERISS = preset("eyeriss")

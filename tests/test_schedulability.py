@@ -16,9 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tvm_codesign.model.hardware import preset
-from tvm_codesign.model.mapping import Mapping, MappingBatch
-from tvm_codesign.spaces.mapping.space import MappingSpace
+from tvm_codesign.model.presets import preset
+from tvm_codesign.model.batch import MappingBatch
+from tvm_codesign.model.mapping import Mapping
+from tvm_codesign.spaces.mapping import MappingSpace
 from tvm_codesign.model.schedulability import Reason, aligned_tile, check
 from tvm_codesign.model.workload import OPERAND_DIMS, REDUCTION_DIMS, Workload
 

@@ -27,11 +27,14 @@ from tvm_codesign.cost.model import evaluate
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.compiler.extract import extract_workloads, lower_to_tir
 from tvm_codesign.compiler.frontend import load_model
-from tvm_codesign.model.hardware import LEVELS, preset
+from tvm_codesign.model.hardware import LEVELS
+from tvm_codesign.model.presets import preset
 from tvm_codesign.bilevel.mapping_search import search_mapping
 from tvm_codesign.model.loop_nest import attach_position
-from tvm_codesign.model.mapping import Mapping, MappingBatch, random_mappings
-from tvm_codesign.spaces.mapping.space import MappingSpace
+from tvm_codesign.model.batch import MappingBatch
+from tvm_codesign.model.mapping import Mapping
+from tvm_codesign.spaces.mapping import MappingSpace
+from tvm_codesign.testing import random_mappings
 from tvm_codesign.model.schedulability import spill_loop, spills_partial_sums, unschedulable_reason
 from tvm_codesign.compiler.schedule import apply_mapping
 from tvm_codesign.testing import lowered_buffer_sizes, stage_transfer_counts

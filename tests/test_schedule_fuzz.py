@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 
 from tvm_codesign.compiler.extract import extract_workloads, lower_to_tir
 from tvm_codesign.compiler.frontend import load_model
-from tvm_codesign.model.hardware import preset
-from tvm_codesign.spaces.hardware.space import TEMPLATES, HardwareSpace, area_budget_from
-from tvm_codesign.spaces.mapping.space import MappingSpace
+from tvm_codesign.model.presets import preset
+from tvm_codesign.spaces.hardware import TEMPLATES, HardwareSpace, area_budget_from
+from tvm_codesign.spaces.mapping import MappingSpace
 
 from .fuzz_cases import Case, any_case
 from .schedule_check import check_schedule, random_args, reference

@@ -292,8 +292,8 @@ def test_bo_within_5_percent_of_exhaustive_on_a_real_layer() -> None:
     # The acceptance check: an FC layer on Eyeriss, row-stationary, single-buffered: ~4.7e6 genomes of which
     # ~2.9e6 valid (≥ 1e5), still enumerable. Exhaustive gives the true optimum (~40 s); bo with 100 evaluations
     # must reach it within 5 % of EDP in median over 5 seeds (measured: 0.22 %; random@100: 3.2 %).
-    mapping_space = pytest.importorskip("tvm_codesign.spaces.mapping.space")
-    from tvm_codesign.model.hardware import preset
+    mapping_space = pytest.importorskip("tvm_codesign.spaces.mapping")
+    from tvm_codesign.model.presets import preset
     from tvm_codesign.model.workload import Workload
 
     wl = Workload("fc64", "conv2d", K=64, C=64, P=1, Q=1, R=1, S=1)

@@ -16,7 +16,7 @@ from tvm_codesign.compiler.database import write_database
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.compiler.extract import lower_to_tir
 from tvm_codesign.compiler.frontend import load_model
-from tvm_codesign.model.hardware import preset
+from tvm_codesign.model.presets import preset
 from tvm_codesign.compiler.target import codesign_target
 from tvm_codesign.testing import is_codesign_target
 from tvm_codesign.passes import (

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tvm_codesign.model.hardware import Buffer, HardwareConfig, area
+from tvm_codesign.cost.physical import area
+from tvm_codesign.model.hardware import Buffer, HardwareConfig
 
 ROWS = (2, 4, 8, 12)
 COLS = (2, 4, 8, 14)

@@ -61,7 +61,7 @@ class Prepared:
 def validate(options: CoDesignOptions, out: str | Path) -> Prepared:
     """One-line errors for a bad request, before any search or any file is written."""
     from tvm_codesign.model.hardware import SystemParams
-    from tvm_codesign.spaces.hardware.space import HardwareSpace, area_budget_from, check_budget
+    from tvm_codesign.spaces.hardware import HardwareSpace, area_budget_from, check_budget
 
     if options.budget_hw < 1 or options.budget_sw < 1:
         raise CodesignError("--budget-hw and --budget-sw must be at least 1")
@@ -86,7 +86,7 @@ def _warm_start(space: Any, system: Any, specs: Sequence[str]) -> Any:
     """The presets that fit the budget, plus the given configs where the space can represent them."""
     import numpy as np
 
-    from tvm_codesign.model.hardware import load_hardware
+    from tvm_codesign.model.presets import load_hardware
 
     rows = list(space.preset_genomes())
     for spec in specs:
@@ -152,7 +152,7 @@ def codesign_to_folder(prepared: Prepared, lowered: Any, workloads: Sequence[Wor
     """
     from tvm_codesign.bilevel.outer import OUTER_DEFAULTS, InnerSettings, Limits, evaluate_hardware, outer_strategy, run_codesign
     from tvm_codesign.compiler.database import write_database
-    from tvm_codesign.model.hardware import preset
+    from tvm_codesign.model.presets import preset
     from tvm_codesign.report import chosen_layers, summarise, vta_config_if_fits, write_json, write_report
 
     opts = prepared.options

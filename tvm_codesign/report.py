@@ -17,7 +17,9 @@ from typing import Any, Sequence
 from tvm_codesign.cost.model import evaluate
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.files import atomic_output
-from tvm_codesign.model.hardware import HardwareConfig, area, to_vta_config
+from tvm_codesign.cost.physical import area
+from tvm_codesign.model.hardware import HardwareConfig
+from tvm_codesign.model.vta import to_vta_config
 from tvm_codesign.model.mapping import Mapping
 from tvm_codesign.pareto import pareto_front
 from tvm_codesign.model.workload import Workload

@@ -20,7 +20,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tvm_codesign.model.hardware import EnergyTable, HardwareConfig, energy_table
+from tvm_codesign.cost.physical import EnergyTable, energy_table
+from tvm_codesign.model.hardware import HardwareConfig
 from tvm_codesign.model.mapping import Mapping
 from tvm_codesign.model.workload import OPERANDS, Workload
 

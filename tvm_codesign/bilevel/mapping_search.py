@@ -24,7 +24,7 @@ from tvm_codesign.model.dataflow import Dataflow, get_dataflow
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.model.hardware import HardwareConfig
 from tvm_codesign.model.mapping import Mapping
-from tvm_codesign.spaces.mapping.space import MappingObjective, MappingSpace
+from tvm_codesign.spaces.mapping import MappingObjective, MappingSpace
 from tvm_codesign.search.base import Strategy, run_search
 from tvm_codesign.model.workload import Workload
 

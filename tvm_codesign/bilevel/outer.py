@@ -28,7 +28,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.model.hardware import HardwareConfig, area
+from tvm_codesign.cost.physical import area
+from tvm_codesign.model.hardware import HardwareConfig
 from tvm_codesign.cost.model_edp import choose_points
 from tvm_codesign.search.base import Outcome, Strategy, run_search
 from tvm_codesign.bilevel.trial_log import TrialLog

@@ -70,7 +70,8 @@ def _database_dir(spec: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tvm_codesign.model.hardware import SystemParams, load_hardware
+    from tvm_codesign.model.hardware import SystemParams
+    from tvm_codesign.model.presets import load_hardware
 
     if args.codesign and args.tuning_records:
         raise CodesignError("--codesign and --tuning-records exclude each other")
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
         options = options_from(args)
         if args.hw_preset is not None:  # with --codesign a preset is the area reference (its warm start is built in)
-            from tvm_codesign.model.hardware import area
+            from tvm_codesign.cost.physical import area
 
             reference = load_hardware(args.hw_preset, system)
             options = dataclasses.replace(

@@ -62,7 +62,7 @@ def load_workload(value: str):
 def run(args: argparse.Namespace) -> int:
     """Run ``tvm-codesign evaluate``; returns 0, raises :class:`CodesignError` on bad input."""
     from tvm_codesign.cost.model import evaluate
-    from tvm_codesign.model.hardware import load_hardware
+    from tvm_codesign.model.presets import load_hardware
     from tvm_codesign.model.mapping import Mapping
 
     wl = load_workload(args.workload)

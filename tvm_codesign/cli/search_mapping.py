@@ -42,7 +42,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``tvm-codesign search-mapping``; returns 0, raises :class:`CodesignError` on bad input or no result."""
-    from tvm_codesign.model.hardware import load_hardware
+    from tvm_codesign.model.presets import load_hardware
     from tvm_codesign.bilevel.mapping_search import search_mapping
 
     if args.budget < 1:

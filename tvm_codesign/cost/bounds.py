@@ -19,7 +19,7 @@ from typing import Iterable
 
 from tvm_codesign.cost.nest import touched_rows
 from tvm_codesign.model.hardware import OPERANDS, SystemParams
-from tvm_codesign.cost.technology import dram_pj, mac_energy_pj
+from tvm_codesign.technology import dram_pj, mac_energy_pj
 from tvm_codesign.model.workload import Workload
 
 

@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from tvm_codesign.cost.nest import Nest, tile_words
 from tvm_codesign.errors import CodesignError
-from tvm_codesign.model.hardware import LEVELS, EnergyTable, HardwareConfig, energy_table
-from tvm_codesign.model.mapping import ON_CHIP, Mapping, MappingBatch, as_batch
+from tvm_codesign.cost.physical import EnergyTable, energy_table
+from tvm_codesign.model.hardware import LEVELS, HardwareConfig
+from tvm_codesign.model.batch import MappingBatch, as_batch
+from tvm_codesign.model.mapping import ON_CHIP, Mapping
 from tvm_codesign.model.workload import DIMS, OPERANDS, Workload
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -546,46 +548,7 @@ def _bad_structure(mb: MappingBatch) -> np.ndarray:
     return bad
 
 
-# ---------------------------------------------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class ModelCost:
-    """Whole-model cost: EDP = (Σ count x energy) x (Σ count x cycles); valid only if every layer is."""
-
-    energy_pj: float
-    cycles: float
-    edp: float
-    valid: bool
-    layers: tuple[dict[str, Any], ...]
-
-    def to_json(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        if not math.isfinite(d["edp"]):
-            d["edp"] = None
-        d["layers"] = list(d["layers"])
-        return d
-
-
-def evaluate_model(layers: Iterable[tuple[Workload, MappingCost]]) -> ModelCost:
-    """Combine per-layer costs with their call-site counts (``workload.count``) into the model's cost.
-
-    The model's EDP does not decompose per layer, which is why the inner search keeps a Pareto set per layer.
-    """
-    energy = 0.0
-    cycles = 0.0
-    valid = True
-    out = []
-    for wl, cost in layers:
-        energy += wl.count * cost.energy_pj
-        cycles += wl.count * cost.cycles
-        valid &= cost.valid
-        out.append(
-            {"workload": wl.name, "count": wl.count, "energy_pj": cost.energy_pj, "cycles": cost.cycles,
-             "valid": cost.valid, "reason_text": cost.reason_text}
-        )
-    return ModelCost(energy, cycles, energy * cycles if valid else math.inf, valid, tuple(out))
-
-
 __all__ = [
     "VALID", "FACTOR_PRODUCT", "FANOUT_ROWS", "FANOUT_COLS", "NO_STORAGE", "CAPACITY", "STRUCTURE",
-    "reason_text", "CostResult", "MappingCost", "evaluate", "ModelCost", "evaluate_model",
+    "reason_text", "CostResult", "MappingCost", "evaluate",
 ]

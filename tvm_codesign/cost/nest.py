@@ -1,6 +1,6 @@
 """Array machinery of the cost model: per-batch prefix/suffix products over loop slots, tiles and unions.
 
-:class:`Nest` turns a :class:`~tvm_codesign.model.mapping.MappingBatch` into the slot-indexed arrays the counting in
+:class:`Nest` turns a :class:`~tvm_codesign.model.batch.MappingBatch` into the slot-indexed arrays the counting in
 :mod:`tvm_codesign.cost.model` gathers from (tile extents per dim, temporal prefix products, the innermost loop indexing
 each operand); :func:`tile_words` gives a tile's (or the PEs' union's) size in words. Semantics:
 ``docs/cost-model.md``.
@@ -13,7 +13,7 @@ import functools
 import numpy as np
 
 from tvm_codesign.model.loop_nest import attach_table, indexing_temporal_loops
-from tvm_codesign.model.mapping import MappingBatch
+from tvm_codesign.model.batch import MappingBatch
 from tvm_codesign.model.workload import DIMS, OPERAND_DIMS, Workload
 
 _DIM = {d: i for i, d in enumerate(DIMS)}

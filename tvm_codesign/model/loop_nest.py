@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tvm_codesign.model.mapping import Mapping, MappingBatch
+from tvm_codesign.model.batch import MappingBatch
+from tvm_codesign.model.mapping import Mapping
 from tvm_codesign.model.workload import DIMS, OPERAND_DIMS
 
 _TEMPORAL = 0  # index of "temporal" in tvm_codesign.model.mapping.KINDS

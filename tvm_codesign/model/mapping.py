@@ -12,12 +12,10 @@ Factors may be imperfect (ceil splits): the product of a dim's factors must be >
 iterations are computed and counted. That is a property of the (mapping, workload) pair, so it is checked by the
 cost model (a reason code), not here; this module checks structure only and imports no hardware.
 
-:class:`MappingBatch` is the struct-of-arrays form :func:`tvm_codesign.cost.model.evaluate` runs on: slot-major arrays
-``(L, B)`` so that every loop over the few slots is a vector operation over the whole batch.
-
-Also here: ``Mapping.from_levels`` (Timeloop's even form), ``Mapping.from_timeloop`` / ``Mapping.from_zigzag``
-(translators), and :func:`random_batch` / :func:`random_mappings`, a small generator of valid mappings for tests
-and benchmarks (the full search space is :mod:`tvm_codesign.spaces.mapping.space`).
+Here: the data model (:class:`Mapping`; :class:`~tvm_codesign.model.loop.Loop`, :data:`KINDS` and :data:`ON_CHIP`
+are re-exported from :mod:`tvm_codesign.model.loop`) and its JSON form. The constructors from Timeloop's even form
+and from Timeloop / ZigZag mappings delegate to :mod:`tvm_codesign.model.translate`; the batch form the cost model
+runs on is :class:`tvm_codesign.model.batch.MappingBatch`.
 """
 
 from __future__ import annotations
@@ -30,52 +28,11 @@ from typing import Any, Iterable, Mapping as MappingT, Sequence
 import numpy as np
 
 from tvm_codesign.errors import CodesignError
+from tvm_codesign.model import translate
+from tvm_codesign.model.loop import KINDS, ON_CHIP, Loop, is_int as _is_int
 from tvm_codesign.model.workload import DIMS, OPERANDS, Workload
 
-#: Loop kinds. Spatial loops are unrolled over the PE array's rows or columns.
-KINDS: tuple[str, ...] = ("temporal", "spatial_rows", "spatial_cols")
-
-#: On-chip levels a placement names, outer to inner (DRAM holds everything and is implicit).
-ON_CHIP: tuple[str, ...] = ("GB", "RF")
-
 _KIND_SHORT = {"temporal": "for", "spatial_rows": "spatial_rows for", "spatial_cols": "spatial_cols for"}
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-
-@dataclasses.dataclass(frozen=True)
-class Loop:
-    """One loop of the nest.
-
-    Parameters
-    ----------
-    dim
-        One of :data:`tvm_codesign.model.workload.DIMS`.
-    factor
-        Trip count (>= 1).
-    kind
-        One of :data:`KINDS`.
-    """
-
-    dim: str
-    factor: int
-    kind: str = "temporal"
-
-    def __post_init__(self) -> None:
-        if self.dim not in DIMS:
-            raise CodesignError(f"loop dim {self.dim!r} is not one of {' '.join(DIMS)}")
-        if not _is_int(self.factor) or self.factor < 1:
-            raise CodesignError(f"loop over {self.dim}: factor must be a positive integer, got {self.factor!r}")
-        object.__setattr__(self, "factor", int(self.factor))
-        if self.kind not in KINDS:
-            raise CodesignError(f"loop over {self.dim}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
-
-    @property
-    def spatial(self) -> bool:
-        """Whether the loop is unrolled over the PE array."""
-        return self.kind != "temporal"
 
 
 Placement = tuple[tuple[int | None, ...], ...]
@@ -184,22 +141,8 @@ class Mapping:
         loops. Every operand cuts at ``len(dram)`` for GB and ``len(dram)+len(gb)+len(spatial)`` for RF unless
         ``bypass`` lists it for that level (e.g. ``{"GB": ["W"]}``).
         """
-        bypass = {k: set(v) for k, v in (bypass or {}).items()}
-        for k in bypass:
-            if k not in ON_CHIP:
-                raise CodesignError(f"bypass names unknown level {k!r}; expected one of {', '.join(ON_CHIP)}")
-        loops: list[Loop] = [Loop(d, f) for d, f in dram] + [Loop(d, f) for d, f in gb]
-        for item in spatial:
-            d, f, axis = item
-            if axis not in ("rows", "cols"):
-                raise CodesignError(f"spatial loop over {d}: axis must be 'rows' or 'cols', got {axis!r}")
-            loops.append(Loop(d, f, f"spatial_{axis}"))
-        loops += [Loop(d, f) for d, f in rf]
-        cuts = {"GB": len(dram), "RF": len(dram) + len(gb) + len(spatial)}
-        placement = {
-            lv: {op: (None if op in bypass.get(lv, ()) else cuts[lv]) for op in OPERANDS} for lv in ON_CHIP
-        }
-        return cls(tuple(loops), placement, double_buffered or {})
+        loops, placement = translate.even_parts(dram, gb, spatial, rf, bypass)
+        return cls(loops, placement, double_buffered or {})
 
     @classmethod
     def from_timeloop(
@@ -224,58 +167,8 @@ class Mapping:
 
         See ``docs/mapping-format.md`` ("Translating a Timeloop mapping") for the rules and an example.
         """
-        names = {"Inputs": "I", "Weights": "W", "Outputs": "O"}
-        order = {"DRAM": 0, "GB": 1, "RF": 3}
-        blocks: dict[int, list[Loop]] = {0: [], 1: [], 2: [], 3: []}
-        held: dict[str, set[str]] = {lv: set() for lv in ON_CHIP}
-        seen_target: dict[str, bool] = {lv: False for lv in ON_CHIP}
-        explicit: dict[str, bool] = {lv: False for lv in ON_CHIP}
-        for i, d in enumerate(directives):
-            target, kind = d.get("target"), d.get("type", "temporal")
-            if target not in levels or levels[target] not in order:
-                raise CodesignError(f"Timeloop directive {i}: target {target!r} is not mapped to DRAM, GB or RF")
-            lv = levels[target]
-            if lv in ON_CHIP:
-                seen_target[lv] = True
-            if kind in ("datatype", "bypass"):
-                if lv == "DRAM":
-                    continue
-                explicit[lv] = True
-                keep = [names.get(x, x) for x in d.get("keep", [])]
-                byp = [names.get(x, x) for x in d.get("bypass", [])]
-                for op in keep + byp:
-                    if op not in OPERANDS:
-                        raise CodesignError(f"Timeloop directive {i}: unknown data-space {op!r}")
-                held[lv] |= set(keep) | ({o for o in OPERANDS if o not in byp} if not keep else set())
-                continue
-            factors = d.get("factors", {})
-            if isinstance(factors, str):
-                try:
-                    factors = {k: int(v) for k, v in (t.split("=") for t in factors.split())}
-                except ValueError:
-                    raise CodesignError(f"Timeloop directive {i}: cannot parse factors {d['factors']!r}") from None
-            perm = list(d.get("permutation", ""))
-            missing = [k for k, v in factors.items() if v > 1 and k not in perm]
-            if missing:
-                raise CodesignError(f"Timeloop directive {i}: dims {', '.join(missing)} have factors but no place in the permutation")
-            if kind == "temporal":
-                blocks[order[lv]] += [Loop(k, factors[k]) for k in reversed(perm) if factors.get(k, 1) > 1]
-            elif kind == "spatial":
-                split = int(d.get("split", len(perm)))
-                blocks[2] += [
-                    Loop(k, factors[k], "spatial_cols" if perm.index(k) < split else "spatial_rows")
-                    for k in reversed(perm)
-                    if factors.get(k, 1) > 1
-                ]
-            else:
-                raise CodesignError(f"Timeloop directive {i}: unknown type {kind!r}")
-        loops = blocks[0] + blocks[1] + blocks[2] + blocks[3]
-        cuts = {"GB": len(blocks[0]), "RF": len(blocks[0]) + len(blocks[1]) + len(blocks[2])}
-        placement = {}
-        for lv in ON_CHIP:
-            ops = held[lv] if explicit[lv] else (set(OPERANDS) if seen_target[lv] else set())
-            placement[lv] = {op: (cuts[lv] if op in ops else None) for op in OPERANDS}
-        return cls(tuple(loops), placement, double_buffered or {})
+        loops, placement = translate.timeloop_parts(directives, levels)
+        return cls(loops, placement, double_buffered or {})
 
     @classmethod
     def from_zigzag(
@@ -305,51 +198,8 @@ class Mapping:
         Dims may use ZigZag's names (``B OY OX FY FX``) or ours. The spatial loops go just above the innermost
         per-PE (RF) loops; see ``docs/mapping-format.md`` ("Translating a ZigZag mapping").
         """
-        zz = {"B": "N", "OY": "P", "OX": "Q", "FY": "R", "FX": "S"}
-        axes = dict(axes or {"D1": "cols", "D2": "rows"})
-        seqs = {}
-        counts: dict[str, dict[str, int]] = {}
-        for op in OPERANDS:
-            if op not in temporal:
-                raise CodesignError(f"ZigZag temporal mapping has no operand {op}")
-            lvls = list(temporal[op])
-            names = list(levels[op]) if levels and op in levels else (["RF", "GB", "DRAM"] if len(lvls) == 3 else None)
-            if names is None or len(names) != len(lvls) or names[-1] != "DRAM" or len(set(names)) != len(names):
-                raise CodesignError(
-                    f"ZigZag operand {op}: give its {len(lvls)} memory levels as our levels, innermost first, ending "
-                    f"with DRAM (e.g. levels={{'{op}': ['RF', 'DRAM']}})"
-                )
-            counts[op] = {lv: 0 for lv in ("RF", "GB", "DRAM")}
-            seq = []
-            for lv, loops in zip(names, lvls):
-                if lv not in counts[op]:
-                    raise CodesignError(f"ZigZag operand {op}: unknown level {lv!r}; expected RF, GB or DRAM")
-                counts[op][lv] = len(loops)
-                seq += [(zz.get(d, d), int(f)) for d, f in loops]
-            seqs[op] = seq
-        order = seqs["O"]
-        for op in ("I", "W"):
-            if seqs[op] != order:
-                raise CodesignError(f"ZigZag operands O and {op} list different loop orders; they must share one")
-        temporal_loops = [Loop(d, f) for d, f in reversed(order)]  # outer to inner
-        sp: list[Loop] = []
-        for axis, val in spatial.items():
-            if axis not in axes:
-                raise CodesignError(f"ZigZag spatial axis {axis!r} has no rows/cols assignment; pass axes=")
-            for d, f in [val] if isinstance(val, tuple) else list(val):
-                sp.append(Loop(zz.get(d, d), int(f), f"spatial_{axes[axis]}"))
-        n, n_sp = len(temporal_loops), len(sp)
-        q = n - max(counts[op]["RF"] for op in OPERANDS)  # spatial loops sit above every operand's RF loops
-        loops = temporal_loops[:q] + sp + temporal_loops[q:]
-        placement: dict[str, dict[str, int | None]] = {"GB": {}, "RF": {}}
-        for op in OPERANDS:
-            c = counts[op]
-            rf_level = levels is None or op not in levels or "RF" in levels[op]
-            gb_level = levels is None or op not in levels or "GB" in levels[op]
-            placement["RF"][op] = n + n_sp - c["RF"] if rf_level else None
-            g = n - c["RF"] - c["GB"]
-            placement["GB"][op] = (g if g <= q else g + n_sp) if gb_level else None
-        return cls(tuple(loops), placement, double_buffered or {})
+        loops, placement = translate.zigzag_parts(temporal, spatial, levels, axes)
+        return cls(loops, placement, double_buffered or {})
 
     # ----------------------------------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
@@ -504,201 +354,4 @@ def _normalise_dbuf(db: Any) -> tuple[bool, ...]:
     return tuple(bool(db.get(lv, False)) for lv in ON_CHIP)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-@dataclasses.dataclass
-class MappingBatch:
-    """A batch of ``B`` mappings as slot-major arrays over a fixed number ``L`` of loop slots.
-
-    Attributes
-    ----------
-    dim
-        ``(L, B)`` int8 index into :data:`DIMS`.
-    factor
-        ``(L, B)`` int64 trip counts; unused slots (past ``n_loops``) have factor 1.
-    kind
-        ``(L, B)`` int8 index into :data:`KINDS`.
-    cut
-        ``(len(ON_CHIP), len(OPERANDS), B)`` int16 nest positions; -1 = bypass.
-    double_buffered
-        ``(len(ON_CHIP), B)`` bool.
-    n_loops
-        ``(B,)`` int16: how many slots of each row are real loops (for the round trip to :class:`Mapping`).
-    """
-
-    dim: np.ndarray
-    factor: np.ndarray
-    kind: np.ndarray
-    cut: np.ndarray
-    double_buffered: np.ndarray
-    n_loops: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.n_loops.shape[0])
-
-    @property
-    def slots(self) -> int:
-        """``L``, the number of loop slots."""
-        return int(self.dim.shape[0])
-
-    @classmethod
-    def from_mappings(cls, mappings: Sequence[Mapping], slots: int | None = None) -> "MappingBatch":
-        """Pack mappings; ``slots`` defaults to the longest nest."""
-        b = len(mappings)
-        need = max((len(m.loops) for m in mappings), default=0)
-        L = need if slots is None else slots
-        if L < need:
-            raise CodesignError(f"{slots} loop slots cannot hold a nest of {need} loops")
-        dim = np.zeros((L, b), np.int8)
-        factor = np.ones((L, b), np.int64)
-        kind = np.zeros((L, b), np.int8)
-        cut = np.full((len(ON_CHIP), len(OPERANDS), b), -1, np.int16)
-        dbuf = np.zeros((len(ON_CHIP), b), bool)
-        n_loops = np.zeros(b, np.int16)
-        for j, m in enumerate(mappings):
-            n_loops[j] = len(m.loops)
-            for i, l in enumerate(m.loops):
-                dim[i, j] = DIMS.index(l.dim)
-                factor[i, j] = l.factor
-                kind[i, j] = KINDS.index(l.kind)
-            for li in range(len(ON_CHIP)):
-                dbuf[li, j] = m.double_buffered[li]
-                for oi in range(len(OPERANDS)):
-                    pos = m.placement[li][oi]
-                    cut[li, oi, j] = -1 if pos is None else pos
-        return cls(dim, factor, kind, cut, dbuf, n_loops)
-
-    def mapping(self, i: int) -> Mapping:
-        """Row ``i`` back as a :class:`Mapping` (exact inverse of :meth:`from_mappings`)."""
-        n = int(self.n_loops[i])
-        loops = tuple(
-            Loop(DIMS[int(self.dim[s, i])], int(self.factor[s, i]), KINDS[int(self.kind[s, i])]) for s in range(n)
-        )
-        placement = tuple(
-            tuple(None if self.cut[li, oi, i] < 0 else int(self.cut[li, oi, i]) for oi in range(len(OPERANDS)))
-            for li in range(len(ON_CHIP))
-        )
-        dbuf = tuple(bool(self.double_buffered[li, i]) for li in range(len(ON_CHIP)))
-        return Mapping(loops, placement, dbuf)
-
-    def to_mappings(self) -> list[Mapping]:
-        """Every row as a :class:`Mapping`."""
-        return [self.mapping(i) for i in range(len(self))]
-
-    def take(self, index: np.ndarray | Sequence[int]) -> "MappingBatch":
-        """The rows ``index`` (an int array or a boolean mask) as a new batch."""
-        idx = np.asarray(index)
-        return MappingBatch(
-            self.dim[:, idx].copy(),
-            self.factor[:, idx].copy(),
-            self.kind[:, idx].copy(),
-            self.cut[:, :, idx].copy(),
-            self.double_buffered[:, idx].copy(),
-            self.n_loops[idx].copy(),
-        )
-
-    @classmethod
-    def concat(cls, batches: Sequence["MappingBatch"]) -> "MappingBatch":
-        """Rows of several batches (with the same slot count) in order."""
-        return cls(
-            np.concatenate([b.dim for b in batches], axis=1),
-            np.concatenate([b.factor for b in batches], axis=1),
-            np.concatenate([b.kind for b in batches], axis=1),
-            np.concatenate([b.cut for b in batches], axis=2),
-            np.concatenate([b.double_buffered for b in batches], axis=1),
-            np.concatenate([b.n_loops for b in batches]),
-        )
-
-
-def as_batch(mappings: "MappingBatch | Mapping | Sequence[Mapping]") -> MappingBatch:
-    """A :class:`MappingBatch` from a batch, one mapping, or a sequence of mappings."""
-    if isinstance(mappings, MappingBatch):
-        return mappings
-    if isinstance(mappings, Mapping):
-        return MappingBatch.from_mappings([mappings])
-    mappings = list(mappings)
-    for m in mappings:
-        if not isinstance(m, Mapping):
-            raise CodesignError(f"expected Mapping objects, got {type(m).__name__}")
-    return MappingBatch.from_mappings(mappings)
-
-
-__all__ = ["KINDS", "ON_CHIP", "Loop", "Mapping", "MappingBatch", "as_batch", "random_batch", "random_mappings"]
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# A small random generator of valid mappings, for tests and benchmarks (the full MappingSpace is a later issue).
-
-
-def _random_raw(workload: Workload, hw: Any, n: int, rng: np.random.Generator) -> MappingBatch:
-    """``n`` random mappings of a fixed shape: one outer temporal loop per dim (permuted), a rows and a cols
-    spatial loop, one inner temporal loop per dim (permuted); uneven GB cuts among the outer loops, uneven RF cuts
-    among the inner ones, random bypass (forced where the hardware has no storage) and double buffering.
-    Factors are ceil splits, so imperfect factors (padding) occur. Structurally valid; may violate capacity."""
-    act = [d for d in range(len(DIMS)) if getattr(workload, DIMS[d]) > 1] or [0]
-    na = len(act)
-    L = 2 * na + 2
-    bounds = np.array([getattr(workload, DIMS[d]) for d in act], np.int64)
-    # Spatial: a dim and a factor for rows and for cols.
-    sp = np.ones((na, n), np.int64)
-    sp_dim = np.zeros((2, n), np.int64)
-    spf = np.ones((2, n), np.int64)
-    for k, pe in enumerate((hw.pe_rows, hw.pe_cols)):
-        which = rng.integers(0, na, n)
-        room = -(-bounds[which] // sp[which, np.arange(n)])
-        fac = rng.integers(1, np.minimum(room, pe) + 1)
-        sp[which, np.arange(n)] *= fac
-        sp_dim[k], spf[k] = which, fac
-    rem = -(-bounds[:, None] // sp)  # what the temporal loops must still cover
-    # Inner factor log-uniform in [1, rem] (small tiles are the ones that fit RFs), outer = ceil split.
-    inner = np.floor(np.exp(rng.random((na, n)) * np.log(rem + 1))).astype(np.int64)
-    inner = np.clip(inner, 1, rem)
-    outer = -(-rem // inner)
-    perm_o = np.argsort(rng.random((na, n)), axis=0)
-    perm_i = np.argsort(rng.random((na, n)), axis=0)
-    act_arr = np.array(act, np.int8)
-    cols = np.arange(n)
-    dim = np.concatenate([act_arr[perm_o], act_arr[sp_dim], act_arr[perm_i]]).astype(np.int8)
-    factor = np.concatenate([outer[perm_o, cols], spf, inner[perm_i, cols]]).astype(np.int64)
-    kind = np.concatenate(
-        [np.zeros((na, n), np.int8), np.full((1, n), 1, np.int8), np.full((1, n), 2, np.int8), np.zeros((na, n), np.int8)]
-    )
-    cut = np.empty((len(ON_CHIP), len(OPERANDS), n), np.int16)
-    for oi, op in enumerate(OPERANDS):
-        g = rng.integers(0, na + 1, n)
-        r = rng.integers(na + 2, L + 1, n)
-        no_gb = hw.buffer_for(op) is None
-        no_rf = hw.rf_words(op) == 0
-        cut[0, oi] = np.where(no_gb | (rng.random(n) < 0.15), -1, g)
-        cut[1, oi] = np.where(no_rf | (rng.random(n) < 0.15), -1, r)
-    dbuf = rng.random((len(ON_CHIP), n)) < 0.5
-    return MappingBatch(dim, factor, kind, cut, dbuf, np.full(n, L, np.int16))
-
-
-def random_batch(
-    workload: Workload, hw: Any, n: int, rng: np.random.Generator, *, max_rounds: int = 200
-) -> tuple[MappingBatch, float]:
-    """``n`` random *valid* mappings (capacity, fan-out, factor products all met) and the acceptance rate.
-
-    Rejection sampling over :func:`_random_raw` with the cost model as the judge; raises
-    :class:`CodesignError` if ``max_rounds`` rounds do not yield ``n``.
-    """
-    from tvm_codesign.cost.model import evaluate  # the judge of validity; imported here to keep mapping free of hardware
-
-    kept: list[MappingBatch] = []
-    got = tried = 0
-    for _ in range(max_rounds):
-        chunk = max(1024, 2 * (n - got))
-        raw = _random_raw(workload, hw, chunk, rng)
-        ok = np.flatnonzero(evaluate(workload, hw, raw).valid)
-        tried += chunk
-        take = ok[: n - got]
-        kept.append(raw.take(take))
-        got += len(take)
-        if got >= n:
-            return MappingBatch.concat(kept), got / tried
-    raise CodesignError(f"only {got} of {n} random mappings of {workload.name!r} were valid after {tried} tries")
-
-
-def random_mappings(workload: Workload, hw: Any, n: int, rng: np.random.Generator) -> list[Mapping]:
-    """``n`` random valid mappings as :class:`Mapping` objects (see :func:`random_batch`)."""
-    return random_batch(workload, hw, n, rng)[0].to_mappings()
+__all__ = ["KINDS", "ON_CHIP", "Loop", "Mapping", "Placement"]

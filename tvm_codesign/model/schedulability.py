@@ -45,7 +45,8 @@ import math
 import numpy as np
 
 from tvm_codesign.model.loop_nest import attach_points, one_mapping_batch
-from tvm_codesign.model.mapping import ON_CHIP, Mapping, MappingBatch
+from tvm_codesign.model.batch import MappingBatch
+from tvm_codesign.model.mapping import ON_CHIP, Mapping
 from tvm_codesign.model.workload import DIMS, OPERAND_DIMS, OPERANDS, REDUCTION_DIMS, Workload
 
 _REDUCTION = np.isin(np.arange(len(DIMS)), [DIMS.index(d) for d in REDUCTION_DIMS])

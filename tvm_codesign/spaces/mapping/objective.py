@@ -1,0 +1,63 @@
+"""MappingObjective: scores genomes of a mapping space with the cost model (log EDP, feasibility, energy and cycles).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tvm_codesign.cost.model import evaluate
+from tvm_codesign.model.hardware import HardwareConfig
+from tvm_codesign.model.workload import Workload
+from tvm_codesign.spaces.mapping.space import MappingSpace
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tvm_codesign.search.base import Outcome
+
+
+class MappingObjective:
+    """Scores genomes of a :class:`MappingSpace`: value = log(EDP), feasible = valid, objectives = (energy_pj,
+    cycles). Vectorised: one decode and one cost-model call per batch.
+
+    Parameters
+    ----------
+    workload, hw
+        The layer and the accelerator.
+    space
+        The space whose genomes are scored; defaults to the free space (decoding does not depend on a dataflow).
+    schedulable_only
+        Also count mappings TVM cannot schedule yet as infeasible (default: the space's setting).
+    """
+
+    def __init__(
+        self,
+        workload: Workload,
+        hw: HardwareConfig,
+        space: MappingSpace | None = None,
+        schedulable_only: bool | None = None,
+    ) -> None:
+        self.space = space if space is not None else MappingSpace(workload, hw, schedulable_only=bool(schedulable_only))
+        self.workload, self.hw = workload, hw
+        self.schedulable_only = self.space.schedulable_only if schedulable_only is None else schedulable_only
+        self.evaluations = 0
+
+    def __call__(self, genomes: np.ndarray) -> "Outcome":
+        # Imported here: the search package pulls in scikit-learn, skopt and xgboost (~1.7 s), which a worker that
+        # only samples or decodes mappings does not need.
+        from tvm_codesign.search.base import Outcome
+
+        G = np.asarray(genomes, np.int64).reshape(-1, self.space.genome_size)
+        inside = self.space.contains(G)
+        mb = self.space.decode_batch(np.where(inside[:, None], G, self.space.allowed_min[None, :]))
+        res = evaluate(self.workload, self.hw, mb)
+        ok = inside & res.valid
+        if self.schedulable_only:
+            ok &= self.space.schedulable(mb)
+        self.evaluations += len(G)
+        with np.errstate(divide="ignore"):
+            value = np.log(np.where(ok, res.edp, np.inf))
+        return Outcome(value=value, feasible=ok, objectives=np.stack([res.energy_pj, res.cycles], axis=1))
+
+
+__all__ = ["MappingObjective"]
