@@ -105,22 +105,23 @@ def best_trace(trials: Iterable[dict[str, Any]]) -> list[float | None]:
 def run_codesign_spec(spec: RunSpec, workloads: list[Any], work: Path, executor: Any) -> dict[str, Any]:
     """Run (or resume, from its trial log in ``work``) one co-design and summarise it."""
     from tvm_codesign.cost.bounds import model_bound
-    from tvm_codesign.bilevel.outer import OUTER_DEFAULTS, InnerSettings, Limits, outer_strategy, run_codesign
-    from tvm_codesign.pipeline import CODESIGN_FILL_SHARE, _warm_start
+    from tvm_codesign.bilevel.defaults import FILL_SHARE, OUTER_DEFAULTS
+    from tvm_codesign.bilevel.outer import InnerSettings, Limits, outer_strategy, run_codesign
+    from tvm_codesign.pipeline import warm_start_genomes
     from tvm_codesign.model.hardware import HardwareConfig, SystemParams
     from tvm_codesign.spaces.hardware import HardwareSpace, area_budget_from
     from tvm_codesign.report import summarise
 
     system = SystemParams()
     budget = area_budget_from("eyeriss", system)
-    space = HardwareSpace("eyeriss", system=system, area_budget_mm2=budget, fill_share=CODESIGN_FILL_SHARE)
+    space = HardwareSpace("eyeriss", system=system, area_budget_mm2=budget, fill_share=FILL_SHARE)
     settings = InnerSettings(budget=spec.budget_sw, seed=spec.seed)
     limits = Limits(max_latency_cycles=spec.max_latency_cycles)
-    initial = _warm_start(space, system, ())
+    initial = warm_start_genomes(space, system, ())
     folder = run_folder(work, spec.model, spec.label, spec.seed, spec.budget_hw, spec.budget_sw)
     folder.mkdir(parents=True, exist_ok=True)
     header = {"spec": dataclasses.asdict(spec), "inner": settings.to_json(), "area_budget_mm2": budget,
-              "fill_share": CODESIGN_FILL_SHARE, "outer_defaults": OUTER_DEFAULTS.get(spec.strategy, {})}
+              "fill_share": FILL_SHARE, "outer_defaults": OUTER_DEFAULTS.get(spec.strategy, {})}
     strategy = outer_strategy(spec.strategy, space, seed=spec.seed, **dict(spec.strategy_options))
     t0 = time.perf_counter()
     result = run_codesign(space, workloads, strategy, spec.budget_hw, settings, executor, folder / "trials.jsonl",
@@ -131,7 +132,7 @@ def run_codesign_spec(spec: RunSpec, workloads: list[Any], work: Path, executor:
     row: dict[str, Any] = {
         **dataclasses.asdict(spec),
         "strategy_options": dict(spec.strategy_options),
-        "fill_share": CODESIGN_FILL_SHARE,
+        "fill_share": FILL_SHARE,
         "outer_defaults": OUTER_DEFAULTS.get(spec.strategy, {}),
         "area_budget_mm2": budget,
         "evaluations": len(trials),

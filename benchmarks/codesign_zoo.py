@@ -68,13 +68,13 @@ def latency_limit(rows: list[dict[str, Any]], model: str) -> float:
 
 
 def run(models: list[str], seeds: list[int], budgets_hw: dict[str, int], budget_sw: int, jobs: int) -> None:
-    from tvm_codesign.bilevel.outer import default_executor
+    from tvm_codesign.bilevel.executors import local_executor
 
     rows = load_rows(LOG)
     for model in models:
         budget_hw = budgets_hw[model]
         workloads = model_workloads(model, WORK)
-        with default_executor(jobs) as ex:
+        with local_executor(jobs) as ex:
             def once(spec: RunSpec) -> dict[str, Any]:
                 row = _done(rows, model=spec.model, label=spec.label, seed=spec.seed, budget_hw=spec.budget_hw,
                             budget_sw=spec.budget_sw)

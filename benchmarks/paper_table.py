@@ -46,7 +46,7 @@ AIM = {"resnet50": 1.5, "dqn": 2.0}
 
 
 def run(models: list[str], seed: int, budget_hw: int, budget_sw: int, jobs: int) -> None:
-    from tvm_codesign.bilevel.outer import default_executor
+    from tvm_codesign.bilevel.executors import local_executor
 
     rows = load_rows(LOG)
     for model in models:
@@ -54,7 +54,7 @@ def run(models: list[str], seed: int, budget_hw: int, budget_sw: int, jobs: int)
             continue
         t0 = time.perf_counter()
         workloads = model_workloads(model, WORK)
-        with default_executor(jobs) as ex:
+        with local_executor(jobs) as ex:
             base = run_baselines(model, workloads, seed, budget_sw, ex)
             design = run_codesign_spec(RunSpec(model, "bo", "bo", seed, budget_hw, budget_sw, jobs=jobs),
                                        workloads, WORK, ex)

@@ -49,6 +49,9 @@ def test_compile_with_tuning_records_then_run_equals_onnxruntime(dqn_db, tmp_pat
         (["compile", "dqn", "-o", "{tmp}/m.so", "--input-shapes", "input:[1,4"], "--input-shapes"),
         (["compile", "dqn", "-o", "{tmp}/m.so", "--hw-preset", "tpu"], "neither a preset"),
         (["compile", "dqn", "-o", "{tmp}/m.so", "--codesign", "--tuning-records", "{tmp}"], "exclude each other"),
+        # --hw-preset used to replace an explicit --area-budget silently
+        (["compile", "dqn", "-o", "{tmp}/m.so", "--codesign", "--hw-preset", "vta", "--area-budget", "2"], "not both"),
+        (["compile", "dqn", "-o", "{tmp}/m.so", "--area-budget", "2"], "needs --codesign"),
         (["compile", "dqn", "-o", "{tmp}/in.npz/m.so"], "is not a folder"),
         (["compile", "dqn", "-o", "{tmp}"], "is a folder"),
         (["compile", "dqn", "-o", "{tmp}/m.so", "--tuning-records", "{tmp}"], "no database_tuning_record.json"),

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tvm_codesign.bilevel.outer import InnerSettings, Limits, default_executor, evaluate_hardware, run_codesign
+from tvm_codesign.bilevel.executors import local_executor
+from tvm_codesign.bilevel.outer import InnerSettings, Limits, evaluate_hardware, run_codesign
 from tvm_codesign.model.presets import preset
 from tvm_codesign.search import make_strategy
 from tvm_codesign.model.workload import Workload
@@ -40,9 +41,9 @@ def _summary(result):
 
 
 def test_one_seed_one_result_with_1_and_2_workers_and_threads(tmp_path):
-    with default_executor(1) as one:
+    with local_executor(1) as one:
         a = _run(one, tmp_path / "a.jsonl")
-    with default_executor(2) as two:
+    with local_executor(2) as two:
         b = _run(two, tmp_path / "b.jsonl")
     with cf.ThreadPoolExecutor(3) as threads:
         c = _run(threads, tmp_path / "c.jsonl")

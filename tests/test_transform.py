@@ -19,10 +19,9 @@ from tvm_codesign.compiler.frontend import load_model
 from tvm_codesign.model.presets import preset
 from tvm_codesign.compiler.target import codesign_target
 from tvm_codesign.testing import is_codesign_target
+from tvm_codesign.report import ResultFolder
 from tvm_codesign.passes import (
-    DATABASE_DIR,
     HARDWARE_ATTR,
-    HARDWARE_FILE,
     HARDWARE_HASH_ATTR,
     ApplyCoDesign,
     apply_database,
@@ -38,8 +37,8 @@ def dqn_result(tmp_path_factory):
     hw = preset("eyeriss")
     lowered = lower_to_tir(load_model("dqn"))
     rng = np.random.default_rng(3)
-    write_database(lowered, schedulable_layers(lowered, hw, rng), out / DATABASE_DIR)
-    hw.save(out / HARDWARE_FILE)
+    write_database(lowered, schedulable_layers(lowered, hw, rng), out / ResultFolder.DATABASE)
+    hw.save(out / ResultFolder.HARDWARE)
     return out, hw
 
 
@@ -73,7 +72,7 @@ def test_pass_in_a_sequential_builds_and_matches_onnxruntime(dqn_result):
 def test_pass_equals_applying_the_result_directly(dqn_result):
     out, hw = dqn_result
     via_pass = _pipeline(out)(load_model("dqn"))
-    direct = apply_database(lower_to_tir(load_model("dqn")), hw, out / DATABASE_DIR)
+    direct = apply_database(lower_to_tir(load_model("dqn")), hw, out / ResultFolder.DATABASE)
     tvm.ir.assert_structural_equal(via_pass, direct)
 
 
@@ -97,7 +96,7 @@ def test_codesign_pass_in_a_sequential_and_apply_of_its_result_agree(tmp_path):
         relax.transform.FuseTIR(),
     ]
     searched = tvm.transform.Sequential([*fuse, CoDesign(tmp_path / "run", options, label="mlp")])(load_model("mlp"))
-    assert (tmp_path / "run" / HARDWARE_FILE).is_file()
+    assert (tmp_path / "run" / ResultFolder.HARDWARE).is_file()
     applied = tvm.transform.Sequential([*fuse, ApplyCoDesign(tmp_path / "run")])(load_model("mlp"))
     tvm.ir.assert_structural_equal(searched, applied)
     hw = json.loads(str(searched.attrs[HARDWARE_ATTR]))

@@ -12,7 +12,7 @@ layer, :mod:`tvm_codesign.compiler.verify`) and records the hardware config
 on the module attrs (``codesign.hardware``, ``codesign.hardware_hash``). Module attrs do not survive
 ``tvm.compile`` (the executable exposes no IR), so ``hardware.json`` stays the sidecar of record.
 
-A result folder holds (names in :data:`HARDWARE_FILE`, :data:`DATABASE_DIR`)::
+A result folder holds (every name in :class:`tvm_codesign.report.ResultFolder`)::
 
     result_dir/hardware.json     the accelerator (every knob and system parameter)
     result_dir/database/         meta_schedule JSON database of the per-layer schedules
@@ -34,11 +34,8 @@ from tvm_codesign.errors import CodesignError
 from tvm_codesign.model.hardware import HardwareConfig
 from tvm_codesign.model.workload import Workload
 from tvm_codesign.pipeline import CoDesignOptions, codesign_to_folder, validate
+from tvm_codesign.report import ResultFolder
 
-#: File of the hardware config inside a result folder.
-HARDWARE_FILE = "hardware.json"
-#: Folder of the meta_schedule database inside a result folder.
-DATABASE_DIR = "database"
 #: Module attrs the passes set.
 HARDWARE_ATTR = "codesign.hardware"
 HARDWARE_HASH_ATTR = "codesign.hardware_hash"
@@ -53,12 +50,12 @@ def load_result(result_dir: str | Path) -> tuple[HardwareConfig, Path]:
     root = Path(result_dir)
     if not root.is_dir():
         raise CodesignError(f"co-design result folder not found: {root}")
-    hw_path = root / HARDWARE_FILE
-    db = root / DATABASE_DIR
+    folder = ResultFolder(root)
+    hw_path, db = folder.hardware, folder.database
     if not hw_path.is_file():
-        raise CodesignError(f"{root} has no {HARDWARE_FILE}; is it a co-design result folder?")
+        raise CodesignError(f"{root} has no {ResultFolder.HARDWARE}; is it a co-design result folder?")
     if not (db / "database_tuning_record.json").is_file():
-        raise CodesignError(f"{root} has no schedule database ({DATABASE_DIR}/database_tuning_record.json)")
+        raise CodesignError(f"{root} has no schedule database ({ResultFolder.DATABASE}/database_tuning_record.json)")
     return HardwareConfig.load(hw_path), db
 
 

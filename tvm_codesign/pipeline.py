@@ -7,22 +7,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
+from tvm_codesign.bilevel import defaults
+from tvm_codesign.bilevel.executors import check_executor_spec, make_executor
 from tvm_codesign.errors import CodesignError
+from tvm_codesign.report import CoDesignReport, ResultFolder
 from tvm_codesign.model.workload import Workload
 
-#: Defaults sized so that DQN takes about a minute on a 2-core machine.
-DEFAULT_BUDGET_HW = 16
-DEFAULT_BUDGET_SW = 1500
-#: Share of the outer search's random candidates grown to fill the area budget (HardwareSpace.fill_share).
-CODESIGN_FILL_SHARE = 0.5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,11 +29,11 @@ class CoDesignOptions:
     area_budget: str | float = "eyeriss"
     template: str = "eyeriss"
     precision: str = "int16"
-    budget_hw: int = DEFAULT_BUDGET_HW
-    budget_sw: int = DEFAULT_BUDGET_SW
-    strategy: str = "bo"
-    inner_strategy: str = "random"
-    jobs: int = 2
+    budget_hw: int = defaults.BUDGET_HW
+    budget_sw: int = defaults.BUDGET_SW
+    strategy: str = defaults.OUTER_STRATEGY
+    inner_strategy: str = defaults.INNER_STRATEGY
+    jobs: int = defaults.JOBS
     executor: str | None = None
     seed: int = 0
     resume: bool = False
@@ -65,24 +62,23 @@ def validate(options: CoDesignOptions, out: str | Path) -> Prepared:
 
     if options.budget_hw < 1 or options.budget_sw < 1:
         raise CodesignError("--budget-hw and --budget-sw must be at least 1")
-    if options.executor is not None and not options.executor.startswith("dask://"):
-        raise CodesignError(f"--executor must look like dask://HOST:PORT, got {options.executor!r}")
+    check_executor_spec(options.executor)
     if options.jobs < 1:
         raise CodesignError("--jobs must be at least 1")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise CodesignError(f"output {out} exists and is not a folder")
-    if (out / "trials.jsonl").exists() and not options.resume:
+    if ResultFolder(out).trials.exists() and not options.resume:
         raise CodesignError(f"{out} already holds a run; pass --resume to continue it or choose another -o")
     system = SystemParams(precision=options.precision)
     budget = area_budget_from(options.area_budget, system)
     # Half of each sample grown to fill the budget (see HardwareSpace.fill_share).
-    space = HardwareSpace(options.template, system=system, area_budget_mm2=budget, fill_share=CODESIGN_FILL_SHARE)
+    space = HardwareSpace(options.template, system=system, area_budget_mm2=budget, fill_share=defaults.FILL_SHARE)
     check_budget(space)  # an impossible budget is a one-line error before any search
     return Prepared(options, space, system, budget)
 
 
-def _warm_start(space: Any, system: Any, specs: Sequence[str]) -> Any:
+def warm_start_genomes(space: Any, system: Any, specs: Sequence[str]) -> Any:
     """The presets that fit the budget, plus the given configs where the space can represent them."""
     import numpy as np
 
@@ -99,29 +95,6 @@ def _warm_start(space: Any, system: Any, specs: Sequence[str]) -> Any:
         if bool(space.valid(g[None, :])[0]) and not any((g == r).all() for r in rows):
             rows.append(g)
     return np.array(rows, dtype=np.int64).reshape(-1, space.genome_size)
-
-
-@contextlib.contextmanager
-def make_executor(spec: str | None, jobs: int) -> Iterator[Any]:
-    """A local spawn process pool, or a Dask cluster's executor for ``dask://HOST:PORT``."""
-    from tvm_codesign.bilevel.outer import default_executor
-
-    if spec is None:
-        with default_executor(jobs) as ex:
-            yield ex
-        return
-    if not spec.startswith("dask://"):
-        raise CodesignError(f"--executor must look like dask://HOST:PORT, got {spec!r}")
-    try:
-        from distributed import Client
-    except ImportError:
-        raise CodesignError("--executor dask://… needs the dask extra: pip install 'tvm_codesign[dask]'") from None
-    try:
-        client = Client(spec.replace("dask://", "tcp://"), timeout="10s")
-    except OSError as err:
-        raise CodesignError(f"cannot reach the Dask scheduler at {spec}: {err}") from None
-    with client:
-        yield client.get_executor()
 
 
 def _progress(total: int) -> Any:
@@ -150,7 +123,7 @@ def codesign_to_folder(prepared: Prepared, lowered: Any, workloads: Sequence[Wor
 
     Returns the contents of ``result.json``.
     """
-    from tvm_codesign.bilevel.outer import OUTER_DEFAULTS, InnerSettings, Limits, evaluate_hardware, outer_strategy, run_codesign
+    from tvm_codesign.bilevel.outer import InnerSettings, Limits, evaluate_hardware, outer_strategy, run_codesign
     from tvm_codesign.compiler.database import write_database
     from tvm_codesign.model.presets import preset
     from tvm_codesign.report import chosen_layers, summarise, vta_config_if_fits, write_json, write_report
@@ -158,7 +131,8 @@ def codesign_to_folder(prepared: Prepared, lowered: Any, workloads: Sequence[Wor
     opts = prepared.options
     space, system, budget = prepared.space, prepared.system, prepared.budget_mm2
     out = Path(out)
-    log_path = out / "trials.jsonl"
+    folder = ResultFolder(out)
+    log_path = folder.trials
     out.mkdir(parents=True, exist_ok=True)
     settings = InnerSettings(strategy=opts.inner_strategy, budget=opts.budget_sw, seed=opts.seed)
     limits = Limits(opts.max_latency_cycles, opts.max_power_mw)
@@ -170,8 +144,8 @@ def codesign_to_folder(prepared: Prepared, lowered: Any, workloads: Sequence[Wor
         "inner": settings.to_json(),
         "limits": limits.to_json(),
         "strategy": opts.strategy,
-        "outer_defaults": OUTER_DEFAULTS.get(opts.strategy, {}),
-        "fill_share": CODESIGN_FILL_SHARE,
+        "outer_defaults": defaults.OUTER_DEFAULTS.get(opts.strategy, {}),
+        "fill_share": defaults.FILL_SHARE,
         "budget_hw": opts.budget_hw,
         "seed": opts.seed,
     }
@@ -191,7 +165,7 @@ def codesign_to_folder(prepared: Prepared, lowered: Any, workloads: Sequence[Wor
             executor,
             log_path,
             limits=limits,
-            initial=_warm_start(space, system, opts.warm_start),
+            initial=warm_start_genomes(space, system, opts.warm_start),
             header=header,
             on_trial=_progress(opts.budget_hw) if opts.progress else None,
         )
@@ -207,27 +181,107 @@ def codesign_to_folder(prepared: Prepared, lowered: Any, workloads: Sequence[Wor
         raise CodesignError(f"no feasible hardware in {opts.budget_hw} evaluations; see {log_path}")
     design = summarise(result.best)
     best_hw = result.best["hardware"]
-    write_json(out / "hardware.json", best_hw)
+    write_json(folder.hardware, best_hw)
     cfg, why = vta_config_if_fits(result.best)
     if cfg is not None:
-        write_json(out / "vta_config.json", cfg)
-    report = write_database(lowered, [(w, m) for w, m, _ in chosen_layers(result.best)], out / "database")
+        write_json(folder.vta_config, cfg)
+    report = write_database(lowered, [(w, m) for w, m, _ in chosen_layers(result.best)], folder.database)
     result_json = {
             "model": label,
             "settings": header,
             "design": design,
             "baselines": baselines,
-            "vta_config": None if cfg is None else "vta_config.json",
+            "vta_config": None if cfg is None else ResultFolder.VTA_CONFIG,
             "vta_config_reason": why,
             "database": {"records": len(report.records), "skipped": [list(s) for s in report.skipped]},
             "evaluations": result.evaluations,
             "evaluated_now": result.evaluated_now,
             "seconds": result.seconds,
         }
-    write_json(out / "result.json", result_json)
+    write_json(folder.result, result_json)
     write_report(out, label, design, baselines, result.trials, header)
     line = f"best EDP {design['edp']:.4e} pJ·cycles at {design['area_mm2']:.3f} mm²"
     if baselines.get("eyeriss_rs", {}).get("feasible"):
         line += f"; {baselines['eyeriss_rs']['edp'] / design['edp']:.2f}x lower than eyeriss_rs"
     print(f"{line}; wrote {out}/", file=sys.stderr)
     return result_json
+
+
+def schedules_for_fixed_hardware(
+    lowered: Any,
+    workloads: Sequence[Workload],
+    hw: Any,
+    out: str | Path,
+    strategy: str = defaults.INNER_STRATEGY,
+    budget: int = defaults.BUDGET_SW,
+    seed: int = 0,
+) -> Any:
+    """The fixed-hardware route: each layer's best schedulable mapping on ``hw``, written as a schedule database.
+
+    Parameters
+    ----------
+    lowered
+        The fused module the workloads were extracted from.
+    out
+        The database folder to write.
+
+    Returns
+    -------
+    tvm_codesign.compiler.database.DatabaseReport
+        The records written and the layers that keep TVM's default schedule (each warned about on stderr).
+    """
+    from tvm_codesign.bilevel.mapping_search import search_mapping
+    from tvm_codesign.compiler.database import write_database
+
+    layers = []
+    for i, w in enumerate(workloads, 1):
+        result = search_mapping(w, hw, strategy=strategy, budget=budget, seed=seed, schedulable_only=True)
+        if result.mapping is None:
+            raise CodesignError(f"no valid schedulable mapping of {w.name} on {hw.name} in {budget} tries")
+        print(f"[{i}/{len(workloads)}] {w.name}: EDP {result.cost.edp:.3e}", file=sys.stderr)
+        layers.append((w, result.mapping))
+    report = write_database(lowered, layers, out)
+    for primfunc, name, reason in report.skipped:
+        print(f"tvm-codesign: warning: {primfunc} ({name}) keeps TVM's default schedule: {reason}", file=sys.stderr)
+    return report
+
+
+def codesign(
+    model: Any,
+    output: str | Path,
+    options: CoDesignOptions | None = None,
+    input_shapes: Any = None,
+    label: str | None = None,
+) -> CoDesignReport:
+    """Co-design the accelerator and every layer's mapping of ``model`` into the folder ``output``.
+
+    The Python form of ``tvm-codesign codesign MODEL -o OUTPUT``: the same validation (one-line
+    :class:`CodesignError` before any work), search, baselines and files (:class:`tvm_codesign.report.ResultFolder`).
+
+    Parameters
+    ----------
+    model
+        An ``.onnx`` or TVMScript ``.py`` path, an ``onnx.ModelProto``, a Relax ``IRModule``, or a zoo name.
+    output
+        The result folder (created; an existing run there needs ``options.resume``).
+    options
+        Budgets, area budget, strategies, seed, ...; :class:`CoDesignOptions` defaults when ``None``.
+    input_shapes
+        Fixes dynamic input dims (a dict, or tvmc's ``name:[1,3,224,224]`` syntax).
+    label
+        The model's name in the reports (default: ``model`` when it is a string, else ``"model"``).
+
+    Returns
+    -------
+    CoDesignReport
+        ``result.json`` typed: the design, the baselines and where every file is.
+    """
+    from tvm_codesign.compiler.extract import extract_workloads, lower_to_tir
+    from tvm_codesign.compiler.frontend import load_model
+
+    prepared = validate(options or CoDesignOptions(), output)
+    lowered = lower_to_tir(load_model(model, input_shapes))
+    workloads = list(extract_workloads(lowered, lowered=True).workloads)
+    name = label if label is not None else (str(model) if isinstance(model, (str, Path)) else "model")
+    result = codesign_to_folder(prepared, lowered, workloads, name, output)
+    return CoDesignReport.from_json(ResultFolder(Path(output)), result)

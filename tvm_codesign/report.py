@@ -9,6 +9,7 @@ mappings' schedules, made from the fused PrimFuncs), ``report.md`` and the plots
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -23,6 +24,142 @@ from tvm_codesign.model.vta import to_vta_config
 from tvm_codesign.model.mapping import Mapping
 from tvm_codesign.pareto import pareto_front
 from tvm_codesign.model.workload import Workload
+
+@dataclasses.dataclass(frozen=True)
+class ResultFolder:
+    """A co-design's output folder: every file's name, written here once (pipeline, passes and CLI use it)."""
+
+    root: Path
+
+    HARDWARE = "hardware.json"
+    VTA_CONFIG = "vta_config.json"
+    RESULT = "result.json"
+    TRIALS = "trials.jsonl"
+    DATABASE = "database"
+    REPORT = "report.md"
+    CONVERGENCE_PLOT = "convergence.png"
+    EDP_VS_AREA_PLOT = "edp_vs_area.png"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
+    @property
+    def hardware(self) -> Path:
+        return self.root / self.HARDWARE
+
+    @property
+    def vta_config(self) -> Path:
+        return self.root / self.VTA_CONFIG
+
+    @property
+    def result(self) -> Path:
+        return self.root / self.RESULT
+
+    @property
+    def trials(self) -> Path:
+        return self.root / self.TRIALS
+
+    @property
+    def database(self) -> Path:
+        return self.root / self.DATABASE
+
+    @property
+    def report(self) -> Path:
+        return self.root / self.REPORT
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSummary:
+    """One configuration's headline numbers in ``result.json`` (the design or a baseline).
+
+    Attributes
+    ----------
+    feasible
+        Whether every layer had a valid mapping and the limits held.
+    edp, energy_pj, cycles
+        The model's energy-delay product (pJ·cycles), energy (pJ) and latency (cycles); ``inf`` when infeasible.
+    area_mm2
+        The accelerator's area.
+    edp_without_dram
+        EDP with the DRAM energy left out (``inf`` when infeasible).
+    reason
+        Why it is infeasible (``None`` when feasible).
+    hardware
+        The accelerator (``None`` for an infeasible entry, whose JSON does not carry it).
+    """
+
+    feasible: bool
+    edp: float
+    energy_pj: float
+    cycles: float
+    area_mm2: float
+    edp_without_dram: float
+    reason: str | None
+    hardware: HardwareConfig | None
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> "ModelSummary":
+        num = lambda k: float(obj[k]) if obj.get(k) is not None else math.inf  # noqa: E731 - JSON null = inf
+        hw = obj.get("hardware")
+        return cls(
+            feasible=bool(obj["feasible"]),
+            edp=num("edp"),
+            energy_pj=num("energy_pj"),
+            cycles=num("cycles"),
+            area_mm2=float(obj["area_mm2"]),
+            edp_without_dram=num("edp_without_dram"),
+            reason=obj.get("reason"),
+            hardware=None if hw is None else HardwareConfig.from_json(hw),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class CoDesignReport:
+    """``result.json`` of a co-design, typed: what :func:`tvm_codesign.pipeline.codesign` returns.
+
+    Attributes
+    ----------
+    folder
+        Where every output is (:class:`ResultFolder`).
+    design
+        The co-designed accelerator with its chosen mappings.
+    baselines
+        ``eyeriss``, ``eyeriss_rs`` and ``vta`` under the same inner budget and system parameters (empty when the
+        run skipped them).
+    evaluations
+        Hardware evaluations told to the outer search (replayed ones included).
+    seconds
+        Wall time of the outer search.
+    raw
+        The whole ``result.json`` (per-layer rows, settings, database report).
+    """
+
+    folder: ResultFolder
+    design: ModelSummary
+    baselines: dict[str, ModelSummary]
+    evaluations: int
+    seconds: float
+    raw: dict[str, Any]
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "CoDesignReport":
+        """Read a finished co-design folder's ``result.json``."""
+        rf = ResultFolder(Path(folder))
+        if not rf.result.is_file():
+            raise CodesignError(f"{rf.root} has no {ResultFolder.RESULT}; is it a finished co-design?")
+        return cls.from_json(rf, json.loads(rf.result.read_text()))
+
+    @classmethod
+    def from_json(cls, folder: ResultFolder, obj: dict[str, Any]) -> "CoDesignReport":
+        return cls(
+            folder=folder,
+            design=ModelSummary.from_json(obj["design"]),
+            baselines={k: ModelSummary.from_json(v) for k, v in obj["baselines"].items()},
+            evaluations=int(obj["evaluations"]),
+            seconds=float(obj["seconds"]),
+            raw=obj,
+        )
+
 
 #: Dims VTA's GEMM core unrolls spatially (batch, input channels, output channels).
 VTA_SPATIAL_DIMS = frozenset({"N", "C", "K"})
@@ -130,8 +267,8 @@ def write_report(
     feasible = [t for t in trials if t.get("feasible")]
     lines += ["", "## Search", "", f"{len(trials)} hardware evaluations, {len(feasible)} feasible, "
               f"{sum(1 for t in trials if t.get('failed'))} failed. Settings: `{json.dumps(settings, sort_keys=True)}`.", ""]
-    lines += ["![convergence](convergence.png)", "", "![EDP vs area](edp_vs_area.png)", ""]
-    with atomic_output(out / "report.md") as tmp:
+    lines += [f"![convergence]({ResultFolder.CONVERGENCE_PLOT})", "", f"![EDP vs area]({ResultFolder.EDP_VS_AREA_PLOT})", ""]
+    with atomic_output(out / ResultFolder.REPORT) as tmp:
         tmp.write_text("\n".join(lines) + "\n")
     _plots(out, trials)
 
@@ -153,7 +290,7 @@ def _plots(out: Path, trials: Sequence[dict[str, Any]]) -> None:
     ax.set_ylabel("model EDP (pJ·cycles)")
     ax.legend()
     fig.tight_layout()
-    with atomic_output(out / "convergence.png", suffix=".png") as tmp:
+    with atomic_output(out / ResultFolder.CONVERGENCE_PLOT, suffix=".png") as tmp:
         fig.savefig(tmp)
     plt.close(fig)
 
@@ -169,6 +306,6 @@ def _plots(out: Path, trials: Sequence[dict[str, Any]]) -> None:
     ax.set_ylabel("model EDP (pJ·cycles)")
     ax.legend()
     fig.tight_layout()
-    with atomic_output(out / "edp_vs_area.png", suffix=".png") as tmp:
+    with atomic_output(out / ResultFolder.EDP_VS_AREA_PLOT, suffix=".png") as tmp:
         fig.savefig(tmp)
     plt.close(fig)

@@ -21,6 +21,7 @@ import numpy as np
 
 from tvm_codesign.cost.model import MappingCost, evaluate
 from tvm_codesign.model.dataflow import Dataflow, get_dataflow
+from tvm_codesign.bilevel import defaults
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.model.hardware import HardwareConfig
 from tvm_codesign.model.mapping import Mapping
@@ -158,7 +159,7 @@ def search_mapping(
     workload: Workload,
     hw: HardwareConfig,
     strategy: str | type[Strategy] = "random",
-    budget: int = 1000,
+    budget: int = defaults.MAPPING_SEARCH_BUDGET,
     seed: int = 0,
     dataflow: str | Dataflow | None = None,
     batch_size: int | None = None,
@@ -166,7 +167,7 @@ def search_mapping(
     initial: Mapping | Sequence[Mapping] | np.ndarray | None = None,
     schedulable_only: bool = False,
     double_buffering: bool | str = "search",
-    pareto_points: int = 8,
+    pareto_points: int = defaults.MAPPING_SEARCH_PARETO_POINTS,
     strategy_options: dict[str, Any] | None = None,
 ) -> MappingSearchResult:
     """Search the mappings of ``workload`` on ``hw`` for the lowest EDP.

@@ -18,7 +18,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import math
-import multiprocessing
 import sys
 import time
 import traceback
@@ -27,6 +26,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from tvm_codesign.bilevel import defaults
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.cost.physical import area
 from tvm_codesign.model.hardware import HardwareConfig
@@ -40,11 +40,11 @@ from tvm_codesign.model.workload import Workload
 class InnerSettings:
     """How each layer's mapping search runs (the same for every candidate and every baseline)."""
 
-    strategy: str = "random"
-    budget: int = 2000
+    strategy: str = defaults.INNER_STRATEGY
+    budget: int = defaults.BUDGET_SW
     seed: int = 0
-    schedulable_only: bool = True
-    pareto_points: int = 6
+    schedulable_only: bool = defaults.SCHEDULABLE_ONLY
+    pareto_points: int = defaults.PARETO_POINTS
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -233,22 +233,11 @@ class HardwareObjective:
         return out
 
 
-#: Outer-loop defaults of the model-based strategies: each hardware evaluation is a whole set of inner searches and
-#: the outer budget is tens of evaluations, so the random initial design is kept short (the warm start adds the
-#: presets on top); the strategies' own defaults are sized for the inner loop's hundreds of evaluations.
-OUTER_DEFAULTS: dict[str, dict[str, Any]] = {"bo": {"n_initial": 8}, "skopt": {"n_initial": 8}, "xgb": {"n_initial": 8}}
-
-
 def outer_strategy(name: str, space: Any, seed: int, **options: Any) -> Strategy:
-    """The outer search strategy ``name`` over a hardware space, with :data:`OUTER_DEFAULTS` under ``options``."""
+    """The outer search strategy ``name`` over a hardware space, with :data:`defaults.OUTER_DEFAULTS` under ``options``."""
     from tvm_codesign.search import make_strategy
 
-    return make_strategy(name, space, seed=seed, **{**OUTER_DEFAULTS.get(name, {}), **options})
-
-
-def default_executor(jobs: int) -> cf.Executor:
-    """A local process pool started with ``spawn`` (no fork of a TVM-loaded parent)."""
-    return cf.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn"))
+    return make_strategy(name, space, seed=seed, **{**defaults.OUTER_DEFAULTS.get(name, {}), **options})
 
 
 @dataclasses.dataclass

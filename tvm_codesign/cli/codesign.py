@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from tvm_codesign.pipeline import DEFAULT_BUDGET_HW, DEFAULT_BUDGET_SW, CoDesignOptions
+from tvm_codesign.bilevel import defaults
+from tvm_codesign.pipeline import CoDesignOptions
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -24,13 +25,15 @@ def register(sub: Any) -> argparse.ArgumentParser:
 
 def add_codesign_options(p: argparse.ArgumentParser) -> None:
     """The co-design flags, shared with `compile --codesign`."""
-    p.add_argument("--area-budget", default="eyeriss", help="mm², or a preset name for its area (default: eyeriss)")
+    p.add_argument(
+        "--area-budget", default=None, help="mm², or a preset name for its area (default: eyeriss's area)"
+    )
     p.add_argument("--template", default="eyeriss", help="hardware template the outer search moves (default: eyeriss)")
     p.add_argument("--precision", default="int16", choices=("int8", "int16"), help="operand precision (system param)")
     p.add_argument("--max-latency-cycles", type=float, default=None)
     p.add_argument("--max-power-mw", type=float, default=None)
-    p.add_argument("--budget-hw", type=int, default=DEFAULT_BUDGET_HW, help="hardware evaluations")
-    p.add_argument("--budget-sw", type=int, default=DEFAULT_BUDGET_SW, help="mapping evaluations per layer")
+    p.add_argument("--budget-hw", type=int, default=defaults.BUDGET_HW, help="hardware evaluations")
+    p.add_argument("--budget-sw", type=int, default=defaults.BUDGET_SW, help="mapping evaluations per layer")
     p.add_argument("--strategy", default="bo", choices=("bo", "random", "skopt"), help="outer strategy")
     p.add_argument("--inner-strategy", default="random", help="mapping search strategy (default: random)")
     p.add_argument("--jobs", type=int, default=2, help="local worker processes")
@@ -42,7 +45,8 @@ def add_codesign_options(p: argparse.ArgumentParser) -> None:
 
 def options_from(args: argparse.Namespace) -> CoDesignOptions:
     return CoDesignOptions(
-        area_budget=args.area_budget,
+        # None: not given (compile tells a given flag from the default); the default lives in CoDesignOptions.
+        **({} if args.area_budget is None else {"area_budget": args.area_budget}),
         template=args.template,
         precision=args.precision,
         budget_hw=args.budget_hw,
@@ -60,12 +64,7 @@ def options_from(args: argparse.Namespace) -> CoDesignOptions:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tvm_codesign.compiler.extract import extract_workloads, lower_to_tir
-    from tvm_codesign.pipeline import codesign_to_folder, validate
-    from tvm_codesign.compiler.frontend import load_model
+    from tvm_codesign.pipeline import codesign
 
-    prepared = validate(options_from(args), args.output)
-    lowered = lower_to_tir(load_model(args.model, args.input_shapes))
-    workloads = list(extract_workloads(lowered, lowered=True).workloads)
-    codesign_to_folder(prepared, lowered, workloads, args.model, args.output)
+    codesign(args.model, args.output, options_from(args), args.input_shapes, label=args.model)
     return 0

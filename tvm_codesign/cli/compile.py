@@ -60,13 +60,13 @@ def _check_output(path: Path) -> None:
 
 
 def _database_dir(spec: str) -> Path:
-    from tvm_codesign.passes import DATABASE_DIR
+    from tvm_codesign.report import ResultFolder
 
     root = Path(spec)
-    for candidate in (root, root / DATABASE_DIR):
+    for candidate in (root, ResultFolder(root).database):
         if (candidate / "database_tuning_record.json").is_file():
             return candidate
-    raise CodesignError(f"--tuning-records {spec}: no database_tuning_record.json there or in {DATABASE_DIR}/")
+    raise CodesignError(f"--tuning-records {spec}: no database_tuning_record.json there or in {ResultFolder.DATABASE}/")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,6 +75,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.codesign and args.tuning_records:
         raise CodesignError("--codesign and --tuning-records exclude each other")
+    if args.area_budget is not None and not args.codesign:
+        raise CodesignError("--area-budget is a co-design setting; it needs --codesign")
+    if args.codesign and args.hw_preset is not None and args.area_budget is not None:
+        raise CodesignError(
+            "with --codesign, --hw-preset sets the area budget (its area); give --hw-preset or --area-budget, not both"
+        )
     output = Path(args.output)
     _check_output(output)
     system = SystemParams(precision=args.precision)
@@ -113,8 +119,12 @@ def run(args: argparse.Namespace) -> int:
             codesign_to_folder(prepared, lowered, workloads, args.model, result_dir)
             hw, database = load_result(result_dir)
         elif database is None:
+            from tvm_codesign.pipeline import schedules_for_fixed_hardware
+
             database = Path(work) / "database"
-            _search_schedules(lowered, workloads, hw, args, database)
+            schedules_for_fixed_hardware(
+                lowered, workloads, hw, database, strategy=args.inner_strategy, budget=args.budget_sw, seed=args.seed
+            )
         target = codesign_target(hw, args.target)
         mod = apply_database(lowered, hw, database)
         executable = tvm.compile(mod, target=target)
@@ -144,22 +154,3 @@ def run(args: argparse.Namespace) -> int:
     extra = f" and the co-design in {result_dir}/" if args.codesign else ""
     print(f"wrote {output} (target {target.attrs['model']}), {hw_path}{extra}")
     return 0
-
-
-def _search_schedules(lowered: Any, workloads: Any, hw: Any, args: argparse.Namespace, out: Path) -> None:
-    """Search each layer's mapping among the schedulable ones and write them as a schedule database."""
-    from tvm_codesign.compiler.database import write_database
-    from tvm_codesign.bilevel.mapping_search import search_mapping
-
-    layers = []
-    for i, w in enumerate(workloads, 1):
-        result = search_mapping(
-            w, hw, strategy=args.inner_strategy, budget=args.budget_sw, seed=args.seed, schedulable_only=True
-        )
-        if result.mapping is None:
-            raise CodesignError(f"no valid schedulable mapping of {w.name} on {hw.name} in {args.budget_sw} tries")
-        print(f"[{i}/{len(workloads)}] {w.name}: EDP {result.cost.edp:.3e}", file=sys.stderr)
-        layers.append((w, result.mapping))
-    report = write_database(lowered, layers, out)
-    for primfunc, name, reason in report.skipped:
-        print(f"tvm-codesign: warning: {primfunc} ({name}) keeps TVM's default schedule: {reason}", file=sys.stderr)

@@ -11,6 +11,7 @@ import argparse
 import json
 from typing import Any
 
+from tvm_codesign.bilevel import defaults
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.cli.evaluate import load_workload
 
@@ -28,7 +29,13 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--hw", required=True, metavar="HW", help="eyeriss | vta | hardware.json | vta_config.json")
     p.add_argument("--dataflow", choices=sorted(DATAFLOWS), default=None, help="restrict to a named dataflow")
     p.add_argument("--strategy", default="random", metavar="S", help="random | bo | skopt | xgb | exhaustive")
-    p.add_argument("--budget", type=int, default=1000, metavar="N", help="cost-model evaluations (default 1000)")
+    p.add_argument(
+        "--budget",
+        type=int,
+        default=defaults.MAPPING_SEARCH_BUDGET,
+        metavar="N",
+        help=f"cost-model evaluations (default {defaults.MAPPING_SEARCH_BUDGET})",
+    )
     p.add_argument("--seed", type=int, default=0, metavar="K", help="run seed (default 0)")
     p.add_argument("--batch-size", type=int, default=None, metavar="B", help="genomes per ask (default by strategy)")
     p.add_argument("--time-limit", type=float, default=None, metavar="SEC", help="wall-time limit in seconds")

@@ -1,0 +1,31 @@
+"""The co-design's defaults, in one home: the CLI flags, ``CoDesignOptions``, ``InnerSettings`` and the passes read
+them from here, so no two front doors can disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Hardware evaluations of the outer search; sized so that DQN co-designs in about a minute on 2 cores.
+BUDGET_HW = 16
+#: Mapping evaluations per layer and hardware candidate in a co-design.
+BUDGET_SW = 1500
+#: Mapping evaluations of a stand-alone one-layer search (``search_mapping``, ``tvm-codesign search-mapping``).
+MAPPING_SEARCH_BUDGET = 1000
+#: Energy–cycles points a stand-alone one-layer search keeps.
+MAPPING_SEARCH_PARETO_POINTS = 8
+#: Energy–cycles points each layer's search keeps for the model's EDP choice in a co-design.
+PARETO_POINTS = 6
+#: The outer and inner strategies (``benchmarks/results/inner_search.md``: random wins at equal wall time).
+OUTER_STRATEGY = "bo"
+INNER_STRATEGY = "random"
+#: The design is held to mappings TVM can schedule, as its schedules are emitted (the baselines are only scored).
+SCHEDULABLE_ONLY = True
+#: Share of the outer search's random candidates grown to fill the area budget (``HardwareSpace.fill_share``).
+FILL_SHARE = 0.5
+#: Local worker processes.
+JOBS = 2
+#: Outer-loop options of the model-based strategies: each hardware evaluation is a whole set of inner searches and
+#: the outer budget is tens of evaluations, so the random initial design is kept short (the warm start adds the
+#: presets on top); the strategies' own defaults are sized for the inner loop's hundreds of evaluations.
+OUTER_DEFAULTS: dict[str, dict[str, Any]] = {"bo": {"n_initial": 8}, "skopt": {"n_initial": 8}, "xgb": {"n_initial": 8}}
