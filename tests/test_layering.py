@@ -5,6 +5,7 @@ circles (function-local imports counted), and the pure layers import no TVM and 
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,7 @@ def _type_checking(node: ast.AST) -> bool:
     return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
 
 
+@functools.lru_cache(maxsize=None)
 def _imports(module: str, source: str | None = None, is_package: bool | None = None) -> list[tuple[str, bool]]:
     """``(imported module, at import time)`` for every import statement of ``module`` (or of ``source``)."""
     tree = ast.parse(MODULES[module].read_text() if source is None else source)

@@ -177,7 +177,7 @@ def search_mapping(
     workload, hw
         The layer and the accelerator.
     strategy
-        A name in :data:`tvm_codesign.search.STRATEGIES` (``random``, ``bo``, ``skopt``, ``xgb``, ``exhaustive``)
+        A name in :data:`tvm_codesign.search.REGISTRY` (``random``, ``bo``, ``skopt``, ``xgb``, ``exhaustive``)
         or a :class:`~tvm_codesign.search.base.Strategy` subclass.
     budget
         Evaluations of the cost model to spend (warm-start points included).

@@ -269,7 +269,7 @@ def run_codesign(
     Parameters
     ----------
     space
-        A hardware space (:class:`tvm_codesign.spaces.hardware.space.HardwareSpace`): ``decode(genome)`` gives a
+        A hardware space (:class:`tvm_codesign.spaces.hardware.HardwareSpace`): ``decode(genome)`` gives a
         ``HardwareConfig``; its known constraint (area ≤ budget) holds for every genome it samples.
     strategy
         An outer strategy over ``space`` (``bo`` by default in the CLI), seeded by the run's seed.
