@@ -2,7 +2,7 @@
 
 Each hypothesis example is a one-layer ONNX model (:mod:`tests.fuzz_cases`), lowered and extracted as the
 co-design does it. Its workload is mapped on the ``eyeriss`` and ``vta`` presets and on a random accelerator from
-:class:`~tvm_codesign.spaces.hardware.space.HardwareSpace`; mappings are drawn from ``MappingSpace(schedulable_only=True)``
+:class:`~tvm_codesign.spaces.hardware.HardwareSpace`; mappings are drawn from ``MappingSpace(schedulable_only=True)``
 (what a co-design can return). Every (workload, mapping) pair is scheduled with ``apply_mapping``, built on llvm
 and run: it must equal numpy, and with perfect factors its compacted cache buffers must equal the brute-force box
 of TIR indices and its stage transfers the cost model's counts (:func:`tests.schedule_check.check_schedule`).
