@@ -4,8 +4,18 @@ production modules so those hold only what the co-design and the compiler run.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from tvm_codesign.cost.model import MappingCost
+    from tvm_codesign.model.batch import MappingBatch
+    from tvm_codesign.model.hardware import HardwareConfig
+    from tvm_codesign.model.mapping import Mapping
+    from tvm_codesign.model.workload import Workload
 
 
 # The TVM side (TVM imported inside: importing this module stays cheap) --------------------------------------
@@ -96,19 +106,6 @@ def vta_buffer_depths(hw: Any) -> dict[str, int]:
 
 # Random mappings and the whole-model cost (pure numpy) ------------------------------------------------------
 # The generators are the mapping space's own sampler (one sampler of mappings in the project, not a second one).
-import dataclasses  # noqa: E402
-from typing import TYPE_CHECKING, Iterable  # noqa: E402
-
-if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
-
-    from tvm_codesign.cost.model import MappingCost
-    from tvm_codesign.model.batch import MappingBatch
-    from tvm_codesign.model.hardware import HardwareConfig
-    from tvm_codesign.model.mapping import Mapping
-    from tvm_codesign.model.workload import Workload
-
-
 def random_raw_batch(workload: Workload, hw: HardwareConfig, n: int, rng: np.random.Generator) -> MappingBatch:
     """``n`` random mappings of the free mapping space, not yet judged: valid and invalid ones alike.
 
