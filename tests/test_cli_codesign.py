@@ -90,3 +90,73 @@ def test_bad_requests_fail_early_in_one_line_and_write_nothing(extra, fragment, 
 def test_existing_run_without_resume_is_refused(mlp_run, capsys):
     assert main(["codesign", "mlp", "-o", str(mlp_run), *SMALL]) == 2
     assert "--resume" in capsys.readouterr().err
+
+
+def _parse(*extra):
+    from tvm_codesign.cli import build_parser
+    from tvm_codesign.cli.codesign import options_from
+
+    return options_from(build_parser().parse_args(["codesign", "mlp", "-o", "x", *extra]))
+
+
+def test_inner_seconds_alone_is_a_budget_in_seconds_only_and_with_budget_sw_both_apply():
+    from tvm_codesign.bilevel import defaults
+
+    assert (_parse().budget_sw, _parse().inner_seconds) == (defaults.BUDGET_SW, None)
+    assert (_parse("--inner-seconds", "2").budget_sw, _parse("--inner-seconds", "2").inner_seconds) == (None, 2.0)
+    both = _parse("--inner-seconds", "2", "--budget-sw", "300")
+    assert (both.budget_sw, both.inner_seconds) == (300, 2.0)
+    assert (_parse("--budget-sw", "300").budget_sw, _parse("--budget-sw", "300").inner_seconds) == (300, None)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc"])
+def test_bad_inner_seconds_is_a_one_line_error_that_writes_nothing(value, tmp_path, capsys):
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as exit_:
+        main(["codesign", "mlp", "-o", str(out), *SMALL, "--inner-seconds", value])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("tvm-codesign: error: argument --inner-seconds: must be a positive")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [({"inner_seconds": -1.0}, "--inner-seconds must be a positive number of seconds"),
+     ({"inner_seconds": float("inf")}, "--inner-seconds must be a positive number of seconds"),
+     ({"budget_sw": None}, "--budget-sw"), ({"budget_sw": None, "inner_seconds": 0}, "--inner-seconds")],
+)
+def test_bad_inner_budget_in_the_python_api_fails_in_validate(kwargs, fragment, tmp_path):
+    from tvm_codesign.errors import CodesignError
+    from tvm_codesign.pipeline import CoDesignOptions, validate
+
+    with pytest.raises(CodesignError, match=fragment) as err:
+        validate(CoDesignOptions(**kwargs), tmp_path / "run")
+    assert "\n" not in str(err.value) and not (tmp_path / "run").exists()
+
+
+def test_inner_seconds_is_recorded_and_a_resume_with_another_is_refused(tmp_path, capsys):
+    out = tmp_path / "timed"
+    base = ["codesign", "mlp", "-o", str(out), "--budget-hw", "2", "--jobs", "1", "--strategy", "random",
+            "--no-baselines"]
+    assert main([*base, "--inner-seconds", "0.2"]) == 0
+    header = json.loads((out / "trials.jsonl").read_text().splitlines()[0])["header"]
+    assert header["inner"]["seconds"] == 0.2 and header["inner"]["budget"] is None
+    result = json.loads((out / "result.json").read_text())
+    assert result["settings"]["inner"]["seconds"] == 0.2 and result["settings"]["inner"]["budget"] is None
+    assert "Inner budget: 0.2 s per layer" in (out / "report.md").read_text()
+    capsys.readouterr()
+    for extra, changed in ((["--inner-seconds", "0.3"], "inner.seconds"),
+                           (["--inner-seconds", "0.2", "--budget-sw", "300"], "inner.budget"),
+                           ([], "inner.budget, inner.seconds")):
+        assert main([*base, "--resume", *extra]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1] == (f"tvm-codesign: error: --resume with other settings than the logged run ({changed}); "
+                           "use another -o"), err
+
+
+def test_a_resume_with_another_budget_sw_is_refused_the_same_way(mlp_run, capsys):
+    assert main(["codesign", "mlp", "-o", str(mlp_run), *SMALL[:2], "--budget-sw", "301", *SMALL[4:], "--resume",
+                 "--no-baselines"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("tvm-codesign: error: --resume with other settings than the logged run (inner.budget)")

@@ -152,3 +152,68 @@ def test_points_breaking_the_known_constraint_are_never_searched(tmp_path):
     first = res.trials[0]
     assert first["known_constraint"] and not first["feasible"] and not first["failed"] and "layers" not in first
     assert all(t["area_mm2"] <= 0.6 for t in res.trials[1:])
+
+
+def test_a_budget_in_evaluations_gives_identical_results_for_equal_seeds(tmp_path):
+    settings = InnerSettings(strategy="random", budget=300, seed=0, seconds=None)
+    space = ToyHardwareSpace()
+    runs = []
+    for name in ("a", "b"):
+        with cf.ThreadPoolExecutor(2) as ex:
+            runs.append(run_codesign(space, LAYERS, make_strategy("random", space, seed=4), 3, settings, ex,
+                                     tmp_path / f"{name}.jsonl"))
+    a, b = runs
+    assert a.best is not None and b.best is not None
+    assert a.best["edp"] == b.best["edp"]  # exactly: same seed, same budget in evaluations
+    assert [t["edp"] for t in a.trials] == [t["edp"] for t in b.trials]
+    assert [[l["chosen"] for l in t["layers"]] for t in a.trials] == [[l["chosen"] for l in t["layers"]] for t in b.trials]
+
+
+def test_an_inner_budget_in_seconds_only_runs_and_is_recorded():
+    settings = InnerSettings(strategy="random", budget=None, seed=0, seconds=0.2)
+    assert settings.to_json()["seconds"] == 0.2 and settings.to_json()["budget"] is None
+    assert settings.describe() == "0.2 s"
+    assert InnerSettings(budget=300, seconds=2).describe() == "300 evaluations or 2 s"
+    with cf.ThreadPoolExecutor(2) as ex:
+        ev = evaluate_hardware(preset("eyeriss"), LAYERS, settings, ex)
+    assert ev.feasible
+    for layer in ev.layers:  # no evaluation cap: each search ran for its seconds, with a whole batch at least
+        assert layer["search"]["evaluations"] > 0 and layer["search"]["seconds"] >= 0.2
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [({"seconds": 0}, "positive number of seconds"), ({"seconds": -1.0}, "positive number of seconds"),
+     ({"seconds": float("nan")}, "positive number of seconds"), ({"seconds": "2"}, "positive number of seconds"),
+     ({"budget": None}, "evaluations, seconds, or both"), ({"budget": 0}, "positive number of evaluations")],
+)
+def test_bad_inner_settings_are_one_line_errors(kwargs, fragment):
+    from tvm_codesign.errors import CodesignError
+
+    with pytest.raises(CodesignError, match=fragment) as err:
+        InnerSettings(**kwargs)
+    assert "\n" not in str(err.value)
+
+
+def test_trial_log_refuses_another_inner_budget_and_names_it(tmp_path):
+    from tvm_codesign.bilevel.trial_log import TrialLog
+    from tvm_codesign.errors import CodesignError
+
+    path = tmp_path / "log.jsonl"
+    header = {"seed": 0, "inner": InnerSettings(budget=300, seconds=2.0).to_json()}
+    TrialLog(path, header)
+    assert TrialLog(path, json.loads(json.dumps(header))).header == header  # the same settings resume
+    for other, changed in ((InnerSettings(budget=300, seconds=3.0), "inner.seconds"),
+                           (InnerSettings(budget=300), "inner.seconds"),
+                           (InnerSettings(budget=400, seconds=2.0), "inner.budget")):
+        with pytest.raises(CodesignError, match=rf"--resume with other settings than the logged run \({changed}\)"):
+            TrialLog(path, {"seed": 0, "inner": other.to_json()})
+
+
+def test_trial_log_written_before_inner_seconds_existed_still_resumes(tmp_path):
+    from tvm_codesign.bilevel.trial_log import TrialLog
+
+    path = tmp_path / "old.jsonl"
+    old = {key: value for key, value in SETTINGS.to_json().items() if key != "seconds"}
+    path.write_text(json.dumps({"header": {"seed": 0, "inner": old}}) + "\n")
+    TrialLog(path, {"seed": 0, "inner": SETTINGS.to_json()})  # seconds None = the old evaluations-only budget

@@ -182,3 +182,50 @@ def test_cli_errors_are_one_line(argv, msg, capsys):
     assert main(["search-mapping", *argv]) == 2
     err = capsys.readouterr().err
     assert msg in err and err.count("\n") == 1 and err.startswith("tvm-codesign: error:")
+
+
+def _exit_code(argv):
+    """``main``'s exit code, whether it returns it or argparse exits with it."""
+    try:
+        return main(argv)
+    except SystemExit as exit_:
+        return exit_.code
+
+
+def test_cli_budget_in_seconds_only(capsys):
+    import time
+
+    start = time.perf_counter()
+    rc = main(["search-mapping", "--workload", WL_JSON, "--hw", "eyeriss", "--seconds", "0.5", "--json"])
+    wall = time.perf_counter() - start
+    assert rc == 0 and wall < 30
+    out = json.loads(capsys.readouterr().out)
+    assert out["evaluations"] > 0 and out["valid"] and out["seconds"] < 30
+
+
+def test_cli_seconds_and_budget_stop_at_whichever_ends_first(capsys):
+    assert main(["search-mapping", "--workload", WL_JSON, "--hw", "eyeriss", "--seconds", "60", "--budget", "50",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["evaluations"] == 50
+    # The text summary still shows evaluations and seconds; --time-limit is the hidden old name of --seconds.
+    assert main(["search-mapping", "--workload", WL_JSON, "--hw", "eyeriss", "--time-limit", "60", "--budget", "40"]) == 0
+    assert " 40 evaluations in " in capsys.readouterr().out
+
+
+def test_cli_seconds_is_documented_and_time_limit_is_hidden():
+    from tvm_codesign.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    text = sub.choices["search-mapping"].format_help()
+    assert "--seconds S" in text and "--time-limit" not in text
+    defaults = sub.choices["search-mapping"].parse_args(["--workload", WL_JSON, "--hw", "eyeriss"])
+    assert defaults.budget is None and defaults.seconds is None  # run() then uses the default in evaluations
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "nan", "inf"])
+def test_cli_bad_seconds_are_one_line_errors(value, capsys):
+    assert _exit_code(["search-mapping", "--workload", WL_JSON, "--hw", "eyeriss", "--seconds", value]) == 2
+    captured = capsys.readouterr()
+    assert not captured.out and captured.err.count("\n") == 1
+    assert captured.err.startswith("tvm-codesign: error:") and "--seconds" in captured.err
+    assert "positive number of seconds" in captured.err and "Traceback" not in captured.err

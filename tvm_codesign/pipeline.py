@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import sys
 import time
 from pathlib import Path
@@ -30,7 +31,11 @@ class CoDesignOptions:
     template: str = "eyeriss"
     precision: str = "int16"
     budget_hw: int = defaults.BUDGET_HW
-    budget_sw: int = defaults.BUDGET_SW
+    #: Mapping evaluations per (hardware, layer) search; ``None`` with ``inner_seconds``: seconds only.
+    budget_sw: int | None = defaults.BUDGET_SW
+    #: Wall-time seconds per (hardware, layer) search (``None``: evaluations only); with ``budget_sw`` too, each search
+    #: stops at whichever ends first. Unlike evaluations, seconds do not give the same result on another machine.
+    inner_seconds: float | None = defaults.INNER_SECONDS
     strategy: str = defaults.OUTER_STRATEGY
     inner_strategy: str = defaults.INNER_STRATEGY
     jobs: int = defaults.JOBS
@@ -55,13 +60,27 @@ class Prepared:
     budget_mm2: float
 
 
+def check_inner_budget(budget_sw: int | None, inner_seconds: float | None) -> None:
+    """One-line errors for a bad per-layer budget: evaluations (``--budget-sw``) and/or seconds (``--inner-seconds``)."""
+    from tvm_codesign.bilevel.outer import check_seconds
+
+    if budget_sw is not None and (
+        isinstance(budget_sw, bool) or not isinstance(budget_sw, numbers.Integral) or budget_sw < 1
+    ):
+        raise CodesignError(f"--budget-sw must be a positive number of evaluations, got {budget_sw!r}")
+    check_seconds(inner_seconds, "--inner-seconds")
+    if budget_sw is None and inner_seconds is None:
+        raise CodesignError("give the inner budget in evaluations (--budget-sw), seconds (--inner-seconds), or both")
+
+
 def validate(options: CoDesignOptions, out: str | Path) -> Prepared:
     """One-line errors for a bad request, before any search or any file is written."""
     from tvm_codesign.model.hardware import SystemParams
     from tvm_codesign.spaces.hardware import HardwareSpace, area_budget_from, check_budget
 
-    if options.budget_hw < 1 or options.budget_sw < 1:
+    if options.budget_hw < 1 or (options.budget_sw is not None and options.budget_sw < 1):
         raise CodesignError("--budget-hw and --budget-sw must be at least 1")
+    check_inner_budget(options.budget_sw, options.inner_seconds)
     check_executor_spec(options.executor)
     if options.jobs < 1:
         raise CodesignError("--jobs must be at least 1")
@@ -134,14 +153,16 @@ def codesign_to_folder(prepared: Prepared, lowered: Any, workloads: Sequence[Wor
     folder = ResultFolder(out)
     log_path = folder.trials
     out.mkdir(parents=True, exist_ok=True)
-    settings = InnerSettings(strategy=opts.inner_strategy, budget=opts.budget_sw, seed=opts.seed)
+    settings = InnerSettings(
+        strategy=opts.inner_strategy, budget=opts.budget_sw, seed=opts.seed, seconds=opts.inner_seconds
+    )
     limits = Limits(opts.max_latency_cycles, opts.max_power_mw)
     header = {
         "model": label,
         "template": opts.template,
         "area_budget_mm2": budget,
         "system": system.to_json(),
-        "inner": settings.to_json(),
+        "inner": settings.to_json(),  # the per-layer budget: "budget" evaluations and/or "seconds"
         "limits": limits.to_json(),
         "strategy": opts.strategy,
         "outer_defaults": defaults.OUTER_DEFAULTS.get(opts.strategy, {}),
@@ -151,7 +172,7 @@ def codesign_to_folder(prepared: Prepared, lowered: Any, workloads: Sequence[Wor
     }
     print(
         f"co-designing {label}: {len(workloads)} unique layers, area budget {budget:.3f} mm², "
-        f"{opts.budget_hw} hardware x {opts.budget_sw} mapping evaluations per layer",
+        f"{opts.budget_hw} hardware x {settings.describe()} of mapping search per layer",
         file=sys.stderr,
     )
     with make_executor(opts.executor, opts.jobs) as executor:
@@ -213,8 +234,9 @@ def schedules_for_fixed_hardware(
     hw: Any,
     out: str | Path,
     strategy: str = defaults.INNER_STRATEGY,
-    budget: int = defaults.BUDGET_SW,
+    budget: int | None = defaults.BUDGET_SW,
     seed: int = 0,
+    seconds: float | None = defaults.INNER_SECONDS,
 ) -> Any:
     """The fixed-hardware route: each layer's best schedulable mapping on ``hw``, written as a schedule database.
 
@@ -224,6 +246,9 @@ def schedules_for_fixed_hardware(
         The fused module the workloads were extracted from.
     out
         The database folder to write.
+    budget, seconds
+        Each layer's search budget: evaluations, seconds of wall time, or both (whichever ends first); ``budget=None``
+        needs ``seconds``. Only a budget in evaluations gives the same schedules on every machine.
 
     Returns
     -------
@@ -231,13 +256,20 @@ def schedules_for_fixed_hardware(
         The records written and the layers that keep TVM's default schedule (each warned about on stderr).
     """
     from tvm_codesign.bilevel.mapping_search import search_mapping
+    from tvm_codesign.bilevel.outer import describe_budget
     from tvm_codesign.compiler.database import write_database
 
+    check_inner_budget(budget, seconds)
     layers = []
     for i, w in enumerate(workloads, 1):
-        result = search_mapping(w, hw, strategy=strategy, budget=budget, seed=seed, schedulable_only=True)
+        result = search_mapping(
+            w, hw, strategy=strategy, budget=budget, seed=seed, schedulable_only=True, time_limit=seconds
+        )
         if result.mapping is None:
-            raise CodesignError(f"no valid schedulable mapping of {w.name} on {hw.name} in {budget} tries")
+            raise CodesignError(
+                f"no valid schedulable mapping of {w.name} on {hw.name} in {result.evaluations} tries "
+                f"(budget {describe_budget(budget, seconds)})"
+            )
         print(f"[{i}/{len(workloads)}] {w.name}: EDP {result.cost.edp:.3e}", file=sys.stderr)
         layers.append((w, result.mapping))
     report = write_database(lowered, layers, out)

@@ -266,11 +266,25 @@ def write_report(
             )
     feasible = [t for t in trials if t.get("feasible")]
     lines += ["", "## Search", "", f"{len(trials)} hardware evaluations, {len(feasible)} feasible, "
-              f"{sum(1 for t in trials if t.get('failed'))} failed. Settings: `{json.dumps(settings, sort_keys=True)}`.", ""]
+              f"{sum(1 for t in trials if t.get('failed'))} failed.{_inner_budget_text(settings)} "
+              f"Settings: `{json.dumps(settings, sort_keys=True)}`.", ""]
     lines += [f"![convergence]({ResultFolder.CONVERGENCE_PLOT})", "", f"![EDP vs area]({ResultFolder.EDP_VS_AREA_PLOT})", ""]
     with atomic_output(out / ResultFolder.REPORT) as tmp:
         tmp.write_text("\n".join(lines) + "\n")
     _plots(out, trials)
+
+
+def _inner_budget_text(settings: dict[str, Any]) -> str:
+    """`` Inner budget: 1500 evaluations or 2 s per layer and hardware candidate.`` (empty without ``inner``)."""
+    from tvm_codesign.bilevel.outer import describe_budget
+
+    inner = settings.get("inner")
+    if not isinstance(inner, dict) or (inner.get("budget") is None and inner.get("seconds") is None):
+        return ""
+    text = f" Inner budget: {describe_budget(inner.get('budget'), inner.get('seconds'))} per layer and hardware candidate"
+    if inner.get("seconds") is not None:
+        text += " (in seconds: not reproducible on another machine)"
+    return text + "."
 
 
 def _plots(out: Path, trials: Sequence[dict[str, Any]]) -> None:

@@ -10,6 +10,10 @@ from typing import Any
 BUDGET_HW = 16
 #: Mapping evaluations per layer and hardware candidate in a co-design.
 BUDGET_SW = 1500
+#: Wall-time seconds per layer and hardware candidate in a co-design (``--inner-seconds``); ``None``: the inner budget
+#: is in evaluations only. With both, each search stops at whichever ends first. A budget in evaluations gives the
+#: same result for the same seed on any machine; one in seconds does not (it depends on the machine and its load).
+INNER_SECONDS: float | None = None
 #: Mapping evaluations of a stand-alone one-layer search (``search_mapping``, ``tvm-codesign search-mapping``).
 MAPPING_SEARCH_BUDGET = 1000
 #: Energy–cycles points a stand-alone one-layer search keeps.

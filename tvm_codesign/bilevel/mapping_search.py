@@ -33,6 +33,8 @@ from tvm_codesign.model.workload import Workload
 #: vectorised), small ones for the model-based strategies (each round refits a surrogate).
 DEFAULT_BATCH: dict[str, int] = {"random": 256, "exhaustive": 4096}
 DEFAULT_BATCH_MODEL = 16
+#: The evaluation cap of a search budgeted in seconds only.
+UNBOUNDED_EVALUATIONS = 1 << 62
 
 
 def search_seed(seed: int, workload: Workload, hw: HardwareConfig) -> int:
@@ -159,7 +161,7 @@ def search_mapping(
     workload: Workload,
     hw: HardwareConfig,
     strategy: str | type[Strategy] = "random",
-    budget: int = defaults.MAPPING_SEARCH_BUDGET,
+    budget: int | None = defaults.MAPPING_SEARCH_BUDGET,
     seed: int = 0,
     dataflow: str | Dataflow | None = None,
     batch_size: int | None = None,
@@ -180,7 +182,9 @@ def search_mapping(
         A name in :data:`tvm_codesign.search.REGISTRY` (``random``, ``bo``, ``skopt``, ``xgb``, ``exhaustive``)
         or a :class:`~tvm_codesign.search.base.Strategy` subclass.
     budget
-        Evaluations of the cost model to spend (warm-start points included).
+        Evaluations of the cost model to spend (warm-start points included); ``None`` with a ``time_limit``: as many
+        as the time allows. A budget in evaluations gives the same result for the same seed on any machine; one in
+        seconds does not.
     seed
         The run's seed; the search's own seed is :func:`search_seed` of it.
     dataflow
@@ -188,7 +192,7 @@ def search_mapping(
     batch_size
         Genomes per ask; defaults to :data:`DEFAULT_BATCH` by strategy (16 for model-based ones).
     time_limit
-        Optional wall-time limit in seconds.
+        Optional limit in seconds of wall time, checked between batches.
     initial
         Warm start: mappings (converted with :meth:`MappingSpace.genome_of`) or genomes, evaluated first.
     schedulable_only
@@ -200,6 +204,12 @@ def search_mapping(
     strategy_options
         Keyword options of the strategy (see :func:`tvm_codesign.search.strategy_options`).
     """
+    if time_limit is not None and not (isinstance(time_limit, (int, float)) and 0 < time_limit < math.inf):
+        raise CodesignError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    if budget is None:
+        if time_limit is None:
+            raise CodesignError("give a budget in evaluations, a time_limit in seconds, or both")
+        budget = UNBOUNDED_EVALUATIONS
     if not isinstance(budget, (int, np.integer)) or budget < 1:
         raise CodesignError(f"budget must be a positive number of evaluations, got {budget!r}")
     if double_buffering not in ("search", True, False):

@@ -36,15 +36,56 @@ from tvm_codesign.bilevel.trial_log import TrialLog
 from tvm_codesign.model.workload import Workload
 
 
+def check_seconds(value: Any, name: str = "seconds") -> float | None:
+    """``value`` as a budget in seconds of wall time: ``None``, or a positive finite number (else a one-line
+    :class:`CodesignError` naming ``name``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise CodesignError(f"{name} must be a positive number of seconds, got {value!r}")
+    if not 0 < float(value) < math.inf:
+        raise CodesignError(f"{name} must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+def describe_budget(evaluations: int | None, seconds: float | None) -> str:
+    """A budget in words: ``1500 evaluations``, ``2 s`` or ``1500 evaluations or 2 s`` (whichever ends first)."""
+    parts = [f"{evaluations} evaluations"] if evaluations is not None else []
+    if seconds is not None:
+        parts.append(f"{seconds:g} s")
+    return " or ".join(parts)
+
+
 @dataclasses.dataclass(frozen=True)
 class InnerSettings:
-    """How each layer's mapping search runs (the same for every candidate and every baseline)."""
+    """How each layer's mapping search runs (the same for every candidate and every baseline).
+
+    The budget of each (hardware, layer) search is ``budget`` evaluations, ``seconds`` of wall time, or both
+    (whichever ends first); at least one must be set. A budget in evaluations is reproducible: the same seed gives
+    the same result on any machine and with any executor. A budget in seconds is not: how far a search gets in
+    ``seconds`` depends on the machine, its load and the number of workers, so two runs with one seed can differ.
+    Both are recorded in the trial log's header (``to_json``), so ``--resume`` refuses a run with another budget.
+    """
 
     strategy: str = defaults.INNER_STRATEGY
-    budget: int = defaults.BUDGET_SW
+    budget: int | None = defaults.BUDGET_SW
     seed: int = 0
     schedulable_only: bool = defaults.SCHEDULABLE_ONLY
     pareto_points: int = defaults.PARETO_POINTS
+    seconds: float | None = defaults.INNER_SECONDS
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seconds", check_seconds(self.seconds, "the inner budget in seconds"))
+        if self.budget is None and self.seconds is None:
+            raise CodesignError("the inner budget needs evaluations, seconds, or both")
+        if self.budget is not None and (
+            isinstance(self.budget, bool) or not isinstance(self.budget, (int, np.integer)) or self.budget < 1
+        ):
+            raise CodesignError(f"the inner budget must be a positive number of evaluations, got {self.budget!r}")
+
+    def describe(self) -> str:
+        """The per-layer budget in words (:func:`describe_budget`)."""
+        return describe_budget(self.budget, self.seconds)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -72,9 +113,10 @@ def search_layer(task: tuple[dict, dict, dict, str | None]) -> dict[str, Any]:
         workload,
         hw,
         strategy=settings["strategy"],
-        budget=settings["budget"],
+        budget=settings["budget"],  # None: seconds only
         seed=settings["seed"],
         dataflow=dataflow,
+        time_limit=settings.get("seconds"),
         schedulable_only=settings["schedulable_only"],
         pareto_points=settings["pareto_points"],
     )
@@ -143,7 +185,7 @@ def evaluate_hardware(
     reason = None
     for w, r in zip(workloads, results):
         if not r["valid"] or not r["pareto"]:
-            reason = reason or f"no valid mapping of {w.name} within {settings.budget} evaluations" + (
+            reason = reason or f"no valid mapping of {w.name} within {settings.describe()}" + (
                 f" ({r['reason']})" if r.get("reason") else ""
             )
         layers.append({"workload": w.to_json(), "count": w.count, "search": r})

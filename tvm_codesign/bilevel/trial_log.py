@@ -18,6 +18,22 @@ def genome_key(genome: Iterable[int]) -> str:
     return ",".join(str(int(g)) for g in genome)
 
 
+def header_differences(logged: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[str]:
+    """The settings (dotted keys, e.g. ``inner.seconds``) in which two headers differ.
+
+    A key missing from one header counts as ``None``: a setting added after a log was written (such as the inner
+    budget in seconds) is ``None`` when unused, so such a log still resumes under the same settings.
+    """
+    out: list[str] = []
+    for key in sorted(set(logged) | set(current)):
+        a, b = logged.get(key), current.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += header_differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append(f"{prefix}{key}")
+    return out
+
+
 class TrialLog:
     """Append-only JSON-lines log of finished trials.
 
@@ -27,7 +43,10 @@ class TrialLog:
         The ``.jsonl`` file; created on the first append.
     header
         The run's settings, written as the first line of a new log and checked against an existing one: resuming
-        with other settings would mix two different searches.
+        with other settings would mix two different searches (a one-line :class:`CodesignError` names the settings
+        that differ, :func:`header_differences`). The co-design records its inner budget here (``inner.budget``
+        evaluations and ``inner.seconds``): a budget in evaluations is reproducible across machines for one seed,
+        one in seconds is not, and either one changed refuses the resume.
     """
 
     def __init__(self, path: str | os.PathLike, header: dict[str, Any] | None = None) -> None:
@@ -52,10 +71,8 @@ class TrialLog:
                     continue  # the line a kill cut short
                 raise CodesignError(f"trial log {self.path} is corrupt at line {n + 1}") from None
             if "header" in row:
-                if self.header and row["header"] != self.header:
-                    changed = sorted(
-                        k for k in set(row["header"]) | set(self.header) if row["header"].get(k) != self.header.get(k)
-                    )
+                changed = header_differences(row["header"], self.header) if self.header else []
+                if changed:
                     raise CodesignError(
                         f"--resume with other settings than the logged run ({', '.join(changed)}); use another -o"
                     )

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from tvm_codesign.bilevel import defaults
+from tvm_codesign.cli import positive_seconds
 from tvm_codesign.pipeline import CoDesignOptions
 
 
@@ -33,7 +34,23 @@ def add_codesign_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-latency-cycles", type=float, default=None)
     p.add_argument("--max-power-mw", type=float, default=None)
     p.add_argument("--budget-hw", type=int, default=defaults.BUDGET_HW, help="hardware evaluations")
-    p.add_argument("--budget-sw", type=int, default=defaults.BUDGET_SW, help="mapping evaluations per layer")
+    p.add_argument(
+        "--budget-sw",
+        type=int,
+        default=None,  # None: not given, told apart from the default (see inner_budget)
+        metavar="M",
+        help=f"mapping evaluations per layer and hardware candidate (default {defaults.BUDGET_SW}; none when only "
+        "--inner-seconds is given)",
+    )
+    p.add_argument(
+        "--inner-seconds",
+        type=positive_seconds,
+        default=defaults.INNER_SECONDS,
+        metavar="S",
+        help="seconds of wall time per layer and hardware candidate: alone, the inner budget is seconds only; with "
+        "--budget-sw, each search stops at whichever ends first. Recorded in the trial log; unlike evaluations, "
+        "not reproducible across machines",
+    )
     p.add_argument("--strategy", default="bo", choices=("bo", "random", "skopt"), help="outer strategy")
     p.add_argument("--inner-strategy", default="random", help="mapping search strategy (default: random)")
     p.add_argument("--jobs", type=int, default=2, help="local worker processes")
@@ -43,14 +60,26 @@ def add_codesign_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-baselines", action="store_true", help="skip the eyeriss / eyeriss_rs / vta baselines")
 
 
+def inner_budget(args: argparse.Namespace) -> tuple[int | None, float | None]:
+    """``(evaluations, seconds)`` of each layer's search from ``--budget-sw`` and ``--inner-seconds``: ``--inner-seconds``
+    alone is a budget in seconds only (no evaluation cap), both flags apply together (whichever ends first), and
+    neither is the default in evaluations."""
+    budget = args.budget_sw
+    if budget is None and args.inner_seconds is None:
+        budget = defaults.BUDGET_SW
+    return budget, args.inner_seconds
+
+
 def options_from(args: argparse.Namespace) -> CoDesignOptions:
+    budget_sw, inner_seconds = inner_budget(args)
     return CoDesignOptions(
         # None: not given (compile tells a given flag from the default); the default lives in CoDesignOptions.
         **({} if args.area_budget is None else {"area_budget": args.area_budget}),
         template=args.template,
         precision=args.precision,
         budget_hw=args.budget_hw,
-        budget_sw=args.budget_sw,
+        budget_sw=budget_sw,
+        inner_seconds=inner_seconds,
         strategy=args.strategy,
         inner_strategy=args.inner_strategy,
         jobs=args.jobs,

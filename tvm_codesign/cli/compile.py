@@ -13,7 +13,7 @@ from typing import Any
 
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.files import atomic_output
-from tvm_codesign.cli.codesign import add_codesign_options, options_from
+from tvm_codesign.cli.codesign import add_codesign_options, inner_budget, options_from
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -102,6 +102,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         hw = load_hardware(args.hw_preset or "eyeriss", system)
         database = _database_dir(args.tuning_records) if args.tuning_records else None
+        if database is None:
+            from tvm_codesign.pipeline import check_inner_budget
+
+            budget_sw, inner_seconds = inner_budget(args)
+            check_inner_budget(budget_sw, inner_seconds)  # before the model is loaded
 
     import tvm
 
@@ -123,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
 
             database = Path(work) / "database"
             schedules_for_fixed_hardware(
-                lowered, workloads, hw, database, strategy=args.inner_strategy, budget=args.budget_sw, seed=args.seed
+                lowered, workloads, hw, database, strategy=args.inner_strategy, budget=budget_sw, seed=args.seed,
+                seconds=inner_seconds,
             )
         target = codesign_target(hw, args.target)
         mod = apply_database(lowered, hw, database)

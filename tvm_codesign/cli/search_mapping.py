@@ -1,8 +1,12 @@
-"""`tvm-codesign search-mapping --workload W --hw HW [--dataflow D] --strategy S --budget N --seed K [--json]`.
+"""`tvm-codesign search-mapping --workload W --hw HW [--dataflow D] --strategy S [--budget N] [--seconds S] --seed K [--json]`.
 
 Searches the mappings of one layer on one accelerator for the lowest EDP (:func:`tvm_codesign.bilevel.mapping_search.search_mapping`)
 and prints the best mapping, its cost and the layer's energy-cycles Pareto set. ``W`` and ``HW`` are as for
 ``evaluate``.
+
+The budget is ``--budget`` evaluations (default :data:`tvm_codesign.bilevel.defaults.MAPPING_SEARCH_BUDGET`),
+``--seconds`` of wall time (alone: as many evaluations as the time allows), or both (whichever ends first). Only a
+budget in evaluations gives the same result for the same seed on every machine.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 from typing import Any
 
 from tvm_codesign.bilevel import defaults
+from tvm_codesign.cli import positive_seconds
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.cli.evaluate import load_workload
 
@@ -32,13 +37,23 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--budget",
         type=int,
-        default=defaults.MAPPING_SEARCH_BUDGET,
+        default=None,
         metavar="N",
-        help=f"cost-model evaluations (default {defaults.MAPPING_SEARCH_BUDGET})",
+        help=f"cost-model evaluations (default {defaults.MAPPING_SEARCH_BUDGET}, or none when only --seconds is given); "
+        "with --seconds, the search stops at whichever ends first",
+    )
+    p.add_argument(
+        "--seconds",
+        type=positive_seconds,
+        default=None,
+        metavar="S",
+        help="budget in seconds of wall time (checked between batches); alone, as many evaluations as S seconds "
+        "allow. Unlike --budget, not reproducible across machines",
     )
     p.add_argument("--seed", type=int, default=0, metavar="K", help="run seed (default 0)")
     p.add_argument("--batch-size", type=int, default=None, metavar="B", help="genomes per ask (default by strategy)")
-    p.add_argument("--time-limit", type=float, default=None, metavar="SEC", help="wall-time limit in seconds")
+    # The old name of --seconds, kept working but no longer listed.
+    p.add_argument("--time-limit", dest="seconds", type=positive_seconds, default=None, help=argparse.SUPPRESS)
     p.add_argument(
         "--schedulable-only", action="store_true", help="only mappings the TVM schedule takes"
     )
@@ -52,8 +67,10 @@ def run(args: argparse.Namespace) -> int:
     from tvm_codesign.model.presets import load_hardware
     from tvm_codesign.bilevel.mapping_search import search_mapping
 
-    if args.budget < 1:
+    if args.budget is not None and args.budget < 1:
         raise CodesignError(f"--budget must be a positive number of evaluations, got {args.budget}")
+    # --seconds alone: a budget in seconds only; neither: the default in evaluations; both: whichever ends first.
+    budget = args.budget if args.budget is not None or args.seconds is not None else defaults.MAPPING_SEARCH_BUDGET
     if args.batch_size is not None and args.batch_size < 1:
         raise CodesignError(f"--batch-size must be positive, got {args.batch_size}")
     wl = load_workload(args.workload)
@@ -62,11 +79,11 @@ def run(args: argparse.Namespace) -> int:
         wl,
         hw,
         strategy=args.strategy,
-        budget=args.budget,
+        budget=budget,
         seed=args.seed,
         dataflow=args.dataflow,
         batch_size=args.batch_size,
-        time_limit=args.time_limit,
+        time_limit=args.seconds,
         schedulable_only=args.schedulable_only,
     )
     if not res.feasible:
@@ -74,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
             raise CodesignError(res.reason)
         raise CodesignError(
             f"no valid mapping of {wl.name!r} on {hw.name!r} found in {res.evaluations} evaluations "
-            f"({args.strategy}{', ' + args.dataflow if args.dataflow else ''}); try a larger --budget"
+            f"({args.strategy}{', ' + args.dataflow if args.dataflow else ''}); try a larger --budget or --seconds"
         )
     if args.json:
         print(json.dumps(res.to_json(), indent=2))
