@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator, Protocol, Sequence, runtime_checkabl
 import numpy as np
 
 from tvm_codesign.pareto import pareto_front
+from tvm_codesign.search.genome_set import GenomeSet, first_unique, genome_hash
 
 
 @runtime_checkable
@@ -149,7 +150,7 @@ class Strategy(abc.ABC):
         self.feasible = np.zeros(0, bool)
         self.failed = np.zeros(0, bool)
         self.objectives: np.ndarray | None = None
-        self._seen: set[bytes] = set()  # told genomes as bytes, so dedupe does not rebuild a set per ask
+        self._seen = GenomeSet()  # told genomes (vectorised lookups: asks run to millions of genomes)
 
     @abc.abstractmethod
     def ask(self, n: int) -> np.ndarray:
@@ -160,7 +161,7 @@ class Strategy(abc.ABC):
         genomes = np.ascontiguousarray(genomes, dtype=np.int64).reshape(-1, self.space.genome_size)
         if len(genomes) != len(outcome.value):
             raise ValueError(f"told {len(genomes)} genomes but {len(outcome.value)} outcomes")
-        self._seen.update(r.tobytes() for r in genomes)
+        self._seen.add(genomes)
         self.X = np.concatenate([self.X, genomes])
         self.y = np.concatenate([self.y, outcome.value])
         self.feasible = np.concatenate([self.feasible, outcome.feasible])
@@ -177,13 +178,14 @@ class Strategy(abc.ABC):
 
     def is_told(self, genomes: np.ndarray) -> np.ndarray:
         """``(m,)`` bool: which rows of ``genomes`` were already told."""
-        genomes = np.ascontiguousarray(genomes, dtype=np.int64)
-        return np.array([r.tobytes() in self._seen for r in genomes], dtype=bool)
+        return self._seen.contains(np.asarray(genomes, dtype=np.int64).reshape(-1, self.space.genome_size))
 
     def unseen(self, genomes: np.ndarray) -> np.ndarray:
         """The distinct rows of ``genomes`` (first-seen order) that were never told: what may be proposed."""
-        genomes = unique_rows(np.asarray(genomes, dtype=np.int64).reshape(-1, self.space.genome_size))
-        return genomes[~self.is_told(genomes)] if len(genomes) else genomes
+        genomes = np.asarray(genomes, dtype=np.int64).reshape(-1, self.space.genome_size)
+        h = genome_hash(genomes)
+        first = first_unique(h)
+        return genomes[first[~self._seen.contains_hashes(h[first])]]
 
     @property
     def n_told(self) -> int:
@@ -304,12 +306,12 @@ def unique_rows(genomes: np.ndarray, exclude: np.ndarray | None = None) -> np.nd
     """The distinct rows of ``genomes`` in first-seen order, minus any row present in ``exclude``."""
     if len(genomes) == 0:
         return genomes
-    genomes = np.ascontiguousarray(genomes, dtype=np.int64)
-    _, first = np.unique(genomes, axis=0, return_index=True)
-    out = genomes[np.sort(first)]
+    genomes = np.asarray(genomes, dtype=np.int64)
+    out = genomes[first_unique(genome_hash(genomes))]
     if exclude is not None and len(exclude):
-        seen = {r.tobytes() for r in np.ascontiguousarray(exclude, dtype=np.int64)}
-        out = out[[r.tobytes() not in seen for r in out]] if len(out) else out
+        told = GenomeSet()
+        told.add(np.asarray(exclude, dtype=np.int64).reshape(-1, genomes.shape[1]))
+        out = out[~told.contains(out)]
     return out
 
 
