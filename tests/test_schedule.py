@@ -440,7 +440,7 @@ def _agreement(name: str, n: int, seed: int) -> None:
 def test_search_and_apply_mapping_agree_on_what_is_schedulable(name):
     """``MappingSpace(schedulable_only=True)``'s verdict on random genomes (uniform and sampled, spills among them)
     is what ``apply_mapping`` does with them: schedules the ones it accepts, refuses the rest with the reason."""
-    _agreement(name, 60, 11)
+    _agreement(name, 120, 11)
 
 
 @pytest.mark.slow

@@ -7,21 +7,22 @@ import numpy as np
 from tvm_codesign.search.base import SearchSpace, Strategy
 
 
-def fresh_samples(strategy: Strategy, n: int, tries: int = 8, oversample: int = 2) -> np.ndarray:
+def fresh_samples(strategy: Strategy, n: int, tries: int = 8) -> np.ndarray:
     """Up to ``n`` distinct never-told genomes from ``strategy.space.sample``.
 
-    Spaces may return fewer samples than asked (rejection samplers), and late in a small space most samples are
-    already told, so ask again a few times with growing requests before returning what was found.
+    Asks for what is missing (in a big space nearly every sample is new, so nothing is drawn to be thrown away);
+    spaces may return fewer samples than asked (rejection samplers), and late in a small space most samples are
+    already told, so what is missing is asked for again, doubled on each of ``tries`` shortfalls, before what
+    was found is returned.
     """
     got = np.zeros((0, strategy.space.genome_size), dtype=np.int64)
-    request = max(n * oversample, 8)
-    for _ in range(tries):
-        batch = strategy.space.sample(request, strategy.rng)
+    for attempt in range(tries):
+        request = n if attempt == 0 else (n - len(got)) << attempt  # what is missing, more on each shortfall
+        batch = strategy.space.sample(max(request, 1), strategy.rng)
         if len(batch):
             got = strategy.unseen(np.concatenate([got, np.asarray(batch, dtype=np.int64)]))
         if len(got) >= n:
             break
-        request *= 2
     return got[:n]
 
 

@@ -36,6 +36,7 @@ from typing import Sequence
 
 import numpy as np
 
+from tvm_codesign.cost.physical import EnergyTable, energy_table
 from tvm_codesign.errors import CodesignError
 from tvm_codesign.model.batch import MappingBatch
 from tvm_codesign.model.hardware import HardwareConfig
@@ -221,6 +222,11 @@ class GenomeCodec:
         self.domain = np.array(
             [t.size for t in self.tables] + [len(self.perms)] * 3 + [D + 2] * 6 + [2, 2], np.int64
         )
+
+    @functools.cached_property
+    def energy(self) -> EnergyTable:
+        """The hardware's energy per access, computed once (the cost model would otherwise rebuild it per call)."""
+        return energy_table(self.hw)
 
     def factors(self, G: np.ndarray) -> np.ndarray:
         """``(5, D, n)`` factors per slot (dram, gb, rows, cols, rf) per active dim."""

@@ -24,6 +24,7 @@ from tvm_codesign.spaces.mapping import features, moves, sampler, validity
 from tvm_codesign.spaces.mapping.canonical import canonical
 from tvm_codesign.spaces.mapping.genome import GenomeCodec
 from tvm_codesign.spaces.mapping.restriction import restrict
+from tvm_codesign.spaces.mapping.score_cache import ScoreCache
 
 
 class MappingSpace:
@@ -52,6 +53,8 @@ class MappingSpace:
         The :class:`~tvm_codesign.spaces.mapping.genome.AllowedGenes`; ``allowed`` is its per-gene value list.
     acceptance_rate
         The fraction of proposals that were valid in the last :meth:`sample` call (``None`` before one).
+    scores
+        A :class:`~tvm_codesign.spaces.mapping.score_cache.ScoreCache` of the cost of what the space handed out.
     """
 
     def __init__(
@@ -77,6 +80,10 @@ class MappingSpace:
         self.perms, self.tables, self.domain = c.perms, c.tables, c.domain
         self.allowed = self.genes.allowed
         self.acceptance_rate: float | None = None
+        #: The valid share of the last :meth:`mutate` call's children (``None`` before one).
+        self.mutation_rate: float | None = None
+        #: The cost of what :meth:`sample` and :meth:`neighbors` handed out (judged once, scored from here).
+        self.scores = ScoreCache()
 
     # ----------------------------------------------------------------------------------------------------------
     # Size, membership, enumeration.
@@ -162,15 +169,30 @@ class MappingSpace:
         """``(m, genome_size)`` valid genomes, ``m <= n`` (``m < n`` only if ``max_tries`` proposals do not yield
         ``n``). Built to meet fan-out and roughly capacity, then judged by the cost model; the fraction of proposals
         that were valid is left in :attr:`acceptance_rate`."""
-        genomes, rate = sampler.sample(self.codec, self.genes, n, rng, self.schedulable_only, max_tries)
-        self.acceptance_rate = rate
-        return genomes
+        got = sampler.sample(
+            self.codec, self.genes, n, rng, self.schedulable_only, max_tries,
+            rate_hint=self.acceptance_rate if self.acceptance_rate else 0.3,
+        )
+        self.acceptance_rate = got.acceptance_rate
+        self.scores.put(got.genomes, got.energy_pj, got.cycles)
+        return got.genomes
 
     def neighbors(self, genomes: np.ndarray, rng: np.random.Generator, rounds: int = 8) -> np.ndarray:
         """One small valid move from each genome: move a factor between levels, swap two loops, shift a cut or
         toggle double buffering; rows with no valid move in ``rounds`` tries are resampled (which leaves
         :attr:`acceptance_rate` as the caller's last :meth:`sample` set it)."""
-        return moves.neighbors(self.codec, self.genes, genomes, rng, self.schedulable_only, rounds)
+        got = moves.neighbors(self.codec, self.genes, genomes, rng, self.schedulable_only, rounds)
+        scored = np.isfinite(got.energy_pj)  # a row with no valid move and no fresh sample keeps its genome
+        self.scores.put(got.genomes[scored], got.energy_pj[scored], got.cycles[scored])
+        return got.genomes
+
+    def mutate(self, genomes: np.ndarray, steps: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Each genome after ``steps[i]`` random local moves, judged once: the ``m <= n`` valid, changed ones
+        (:func:`~tvm_codesign.spaces.mapping.moves.mutate`; their cost is kept for the objective)."""
+        got = moves.mutate(self.codec, self.genes, genomes, steps, rng, self.schedulable_only)
+        self.scores.put(got.genomes, got.energy_pj, got.cycles)
+        self.mutation_rate = got.acceptance_rate
+        return got.genomes
 
     # ----------------------------------------------------------------------------------------------------------
     # Features (:mod:`.features`).
