@@ -26,6 +26,7 @@ FAST = {
     "skopt": {"n_initial": 5, "n_points": 300},
     "xgb": {"n_initial": 6, "n_chains": 32, "n_steps": 10, "n_estimators": 30},
     "exhaustive": {},
+    "evolve": {"n_initial": 6, "elite": 4},
 }
 
 
@@ -71,7 +72,7 @@ def test_contract_budget_no_repeats_deterministic(name: str, batch: int) -> None
     assert runs[0].best_value == runs[1].best_value
 
 
-@pytest.mark.parametrize("name", ["random", "bo", "xgb"])
+@pytest.mark.parametrize("name", ["random", "bo", "xgb", "evolve"])
 def test_short_samples_and_exhaustion(name: str) -> None:
     # The sampler returns at most 2 points per call and the space has 15 points: strategies must cope with
     # short samples, never repeat, and run_search must stop when nothing new can be proposed.
@@ -269,7 +270,7 @@ def test_make_strategy_errors() -> None:
         make_strategy("bo", space, kernel="linear")
     with pytest.raises(CodesignError, match="unknown acquisition"):
         make_strategy("bo", space, acquisition="pi")
-    assert set(REGISTRY) == {"random", "bo", "skopt", "xgb", "exhaustive"}
+    assert set(REGISTRY) == {"random", "bo", "skopt", "xgb", "exhaustive", "evolve"}
     assert strategy_options("bo")["kernel"] == "matern"
     for name in REGISTRY:
         assert strategy_class(name).name == name

@@ -20,9 +20,10 @@ MAPPING_SEARCH_BUDGET = 1000
 MAPPING_SEARCH_PARETO_POINTS = 8
 #: Energy–cycles points each layer's search keeps for the model's EDP choice in a co-design.
 PARETO_POINTS = 6
-#: The outer and inner strategies (``benchmarks/results/inner_search.md``: random wins at equal wall time).
+#: The outer and inner strategies. ``evolve`` refines the best mappings found so far and wins at equal wall time
+#: (``benchmarks/results/inner_search.md``); random sampling stops improving early.
 OUTER_STRATEGY = "bo"
-INNER_STRATEGY = "random"
+INNER_STRATEGY = "evolve"
 #: The design is held to mappings TVM can schedule, as its schedules are emitted (the baselines are only scored).
 SCHEDULABLE_ONLY = True
 #: Share of the outer search's random candidates grown to fill the area budget (``HardwareSpace.fill_share``).

@@ -30,9 +30,12 @@ from tvm_codesign.search.base import Strategy, run_search
 from tvm_codesign.model.workload import Workload
 
 #: Genomes asked per round when the caller does not say: big batches for the cheap strategies (the cost model is
-#: vectorised), small ones for the model-based strategies (each round refits a surrogate).
-DEFAULT_BATCH: dict[str, int] = {"random": 256, "exhaustive": 4096}
+#: vectorised; a round costs about a millisecond of fixed overhead), at most an eighth of the evaluation budget so
+#: that an evolution still has generations; small ones for the model-based strategies (each round refits a
+#: surrogate). A time limit is checked between rounds: 8192 random samples take about 0.1 s.
+DEFAULT_BATCH: dict[str, int] = {"random": 8192, "exhaustive": 4096, "evolve": 4096}
 DEFAULT_BATCH_MODEL = 16
+MIN_BATCH = 64
 #: The evaluation cap of a search budgeted in seconds only.
 UNBOUNDED_EVALUATIONS = 1 << 62
 
@@ -160,7 +163,7 @@ def spread_pareto(energy: np.ndarray, cycles: np.ndarray, front: np.ndarray, k: 
 def search_mapping(
     workload: Workload,
     hw: HardwareConfig,
-    strategy: str | type[Strategy] = "random",
+    strategy: str | type[Strategy] = defaults.INNER_STRATEGY,
     budget: int | None = defaults.MAPPING_SEARCH_BUDGET,
     seed: int = 0,
     dataflow: str | Dataflow | None = None,
@@ -190,7 +193,8 @@ def search_mapping(
     dataflow
         Restrict the space to a named dataflow (``row_stationary``, ``vta_gemm``).
     batch_size
-        Genomes per ask; defaults to :data:`DEFAULT_BATCH` by strategy (16 for model-based ones).
+        Genomes per ask; defaults to :data:`DEFAULT_BATCH` by strategy, at most an eighth of ``budget`` (16 for
+        model-based ones).
     time_limit
         Optional limit in seconds of wall time, checked between batches.
     initial
@@ -231,6 +235,8 @@ def search_mapping(
     name = getattr(strat, "name", str(strategy))
     if batch_size is None:
         batch_size = DEFAULT_BATCH.get(name, DEFAULT_BATCH_MODEL)
+        if name in DEFAULT_BATCH:
+            batch_size = max(min(batch_size, int(budget) // 8), min(MIN_BATCH, batch_size))
     res = run_search(
         strat, objective, int(budget), batch_size=int(batch_size), time_limit=time_limit,
         initial=_initial_genomes(space, initial),

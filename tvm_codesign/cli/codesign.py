@@ -52,7 +52,11 @@ def add_codesign_options(p: argparse.ArgumentParser) -> None:
         "not reproducible across machines",
     )
     p.add_argument("--strategy", default="bo", choices=("bo", "random", "skopt"), help="outer strategy")
-    p.add_argument("--inner-strategy", default="random", help="mapping search strategy (default: random)")
+    p.add_argument(
+        "--inner-strategy",
+        default=defaults.INNER_STRATEGY,
+        help=f"mapping search strategy (default: {defaults.INNER_STRATEGY}; random | bo | skopt | xgb | evolve)",
+    )
     p.add_argument("--jobs", type=int, default=2, help="local worker processes")
     p.add_argument("--executor", default=None, help="dask://HOST:PORT to run the inner searches on a Dask cluster")
     p.add_argument("--seed", type=int, default=0)

@@ -33,7 +33,10 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--workload", required=True, metavar="W", help="workload JSON object (text or .json path)")
     p.add_argument("--hw", required=True, metavar="HW", help="eyeriss | vta | hardware.json | vta_config.json")
     p.add_argument("--dataflow", choices=sorted(DATAFLOWS), default=None, help="restrict to a named dataflow")
-    p.add_argument("--strategy", default="random", metavar="S", help="random | bo | skopt | xgb | exhaustive")
+    p.add_argument(
+        "--strategy", default=defaults.INNER_STRATEGY, metavar="S",
+        help=f"evolve | random | bo | skopt | xgb | exhaustive (default {defaults.INNER_STRATEGY})",
+    )
     p.add_argument(
         "--budget",
         type=int,

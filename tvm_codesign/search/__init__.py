@@ -20,6 +20,7 @@ REGISTRY: dict[str, str] = {
     "skopt": "tvm_codesign.search.skopt_search:SkoptSearch",
     "xgb": "tvm_codesign.search.xgb_search:XGBSearch",
     "exhaustive": "tvm_codesign.search.exhaustive:Exhaustive",
+    "evolve": "tvm_codesign.search.evolution:EvolutionarySearch",
 }
 
 

@@ -87,8 +87,10 @@ def mutate(
     moves: np.ndarray,
     rng: np.random.Generator,
     schedulable_only: bool,
+    reset: float = 0.0,
 ) -> Sample:
-    """Each genome after ``moves[i]`` random moves (:func:`move`), judged once at the end: the valid ones that
+    """Each genome after ``moves[i]`` random moves (:func:`move`; with probability ``reset`` each, one of them
+    sets one free gene to a uniformly drawn allowed value instead: a jump), judged once at the end: the valid ones that
     changed, with their cost (``m <= n`` rows; the intermediate steps need not be valid). The acceptance rate is
     the valid share. Cheaper than chained :func:`neighbors` (one cost-model call, no retries) for a search that
     can use fewer children than it asked for."""
@@ -98,6 +100,14 @@ def mutate(
     for step in range(int(moves.max(initial=0))):
         rows = np.flatnonzero(moves > step)
         out[rows] = move(codec, genes, out[rows], rng)
+    if reset > 0:
+        free = np.array([g for g in range(codec.genome_size) if genes.is_free(g)], np.int64)
+        rows = np.flatnonzero(rng.random(len(out)) < reset)
+        if len(free) and len(rows):
+            gene = free[rng.integers(0, len(free), len(rows))]
+            for g in np.unique(gene):
+                sel = rows[gene == g]
+                out[sel, g] = genes.allowed[g][rng.integers(0, len(genes.allowed[g]), len(sel))]
     cand = canonical(codec, genes, out)
     v = judge(codec, genes, cand, schedulable_only)
     ok = v.ok & np.any(cand != canonical(codec, genes, G), axis=1)

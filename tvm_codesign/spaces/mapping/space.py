@@ -186,10 +186,13 @@ class MappingSpace:
         self.scores.put(got.genomes[scored], got.energy_pj[scored], got.cycles[scored])
         return got.genomes
 
-    def mutate(self, genomes: np.ndarray, steps: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Each genome after ``steps[i]`` random local moves, judged once: the ``m <= n`` valid, changed ones
+    def mutate(
+        self, genomes: np.ndarray, steps: np.ndarray, rng: np.random.Generator, reset: float = 0.0
+    ) -> np.ndarray:
+        """Each genome after ``steps[i]`` random local moves (with probability ``reset``, one gene redrawn
+        instead), judged once: the ``m <= n`` valid, changed ones
         (:func:`~tvm_codesign.spaces.mapping.moves.mutate`; their cost is kept for the objective)."""
-        got = moves.mutate(self.codec, self.genes, genomes, steps, rng, self.schedulable_only)
+        got = moves.mutate(self.codec, self.genes, genomes, steps, rng, self.schedulable_only, reset)
         self.scores.put(got.genomes, got.energy_pj, got.cycles)
         self.mutation_rate = got.acceptance_rate
         return got.genomes
