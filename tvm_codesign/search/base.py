@@ -145,36 +145,88 @@ class Strategy(abc.ABC):
     def __init__(self, space: SearchSpace, seed: int = 0) -> None:
         self.space = space
         self.rng = np.random.default_rng(seed)
-        self.X = np.zeros((0, space.genome_size), dtype=np.int64)
-        self.y = np.zeros(0)
-        self.feasible = np.zeros(0, bool)
-        self.failed = np.zeros(0, bool)
-        self.objectives: np.ndarray | None = None
+        # What was told, in arrays that grow by doubling (a search at the cost model's speed tells millions of
+        # points in hundreds of batches: concatenating on every tell would copy them all each time).
+        self._n = 0
+        self._X = np.zeros((0, space.genome_size), dtype=np.int64)
+        self._y = np.zeros(0)
+        self._feasible = np.zeros(0, bool)
+        self._failed = np.zeros(0, bool)
+        self._objectives: np.ndarray | None = None
+        self._best: int | None = None
         self._seen = GenomeSet()  # told genomes (vectorised lookups: asks run to millions of genomes)
+
+    @property
+    def X(self) -> np.ndarray:
+        """``(n_told, genome_size)`` the told genomes, in the order told."""
+        return self._X[: self._n]
+
+    @property
+    def y(self) -> np.ndarray:
+        """``(n_told,)`` their values (``inf`` where infeasible or failed)."""
+        return self._y[: self._n]
+
+    @property
+    def feasible(self) -> np.ndarray:
+        return self._feasible[: self._n]
+
+    @property
+    def failed(self) -> np.ndarray:
+        return self._failed[: self._n]
+
+    @property
+    def objectives(self) -> np.ndarray | None:
+        """``(n_told, k)`` raw objectives (NaN rows for batches told without them), or ``None``."""
+        return None if self._objectives is None else self._objectives[: self._n]
 
     @abc.abstractmethod
     def ask(self, n: int) -> np.ndarray:
         """Up to ``n`` genomes to evaluate next."""
 
+    def _make_room(self, m: int, k: int | None) -> None:
+        """Room for ``m`` more told points (and ``k`` objectives, if any)."""
+        need = self._n + m
+        if k is not None and self._objectives is None:
+            self._objectives = np.full((len(self._y), k), np.nan)
+        if need <= len(self._y):
+            return
+        cap = max(need, 2 * len(self._y), 64)
+
+        def grow(a: np.ndarray, fill: Any) -> np.ndarray:
+            out = np.full((cap, *a.shape[1:]), fill, dtype=a.dtype)
+            out[: self._n] = a[: self._n]
+            return out
+
+        self._X, self._y = grow(self._X, 0), grow(self._y, np.inf)
+        self._feasible, self._failed = grow(self._feasible, False), grow(self._failed, False)
+        if self._objectives is not None:
+            self._objectives = grow(self._objectives, np.nan)
+
     def tell(self, genomes: np.ndarray, outcome: Outcome) -> None:
         """Record the outcome of evaluating ``genomes`` (in the order they were asked)."""
         genomes = np.ascontiguousarray(genomes, dtype=np.int64).reshape(-1, self.space.genome_size)
-        if len(genomes) != len(outcome.value):
-            raise ValueError(f"told {len(genomes)} genomes but {len(outcome.value)} outcomes")
+        m = len(genomes)
+        if m != len(outcome.value):
+            raise ValueError(f"told {m} genomes but {len(outcome.value)} outcomes")
         self._seen.add(genomes)
-        self.X = np.concatenate([self.X, genomes])
-        self.y = np.concatenate([self.y, outcome.value])
-        self.feasible = np.concatenate([self.feasible, outcome.feasible])
-        self.failed = np.concatenate([self.failed, outcome.failed])
-        if outcome.objectives is not None or self.objectives is not None:
-            # Keep objectives row-aligned with X even if only some batches carry them (NaN rows elsewhere).
-            k = (np.asarray(outcome.objectives).reshape(len(genomes), -1).shape[1] if outcome.objectives is not None
-                 else self.objectives.shape[1])
-            obj = (np.full((len(genomes), k), np.nan) if outcome.objectives is None
-                   else np.asarray(outcome.objectives, dtype=float).reshape(len(genomes), k))
-            before = len(self.X) - len(genomes)
-            prev = self.objectives if self.objectives is not None else np.full((before, k), np.nan)
-            self.objectives = np.concatenate([prev, obj])
+        obj = None
+        if outcome.objectives is not None:
+            obj = np.asarray(outcome.objectives, dtype=float).reshape(m, -1)
+            if self._objectives is not None and obj.shape[1] != self._objectives.shape[1]:
+                raise ValueError("objectives must keep their number of columns from one tell to the next")
+        self._make_room(m, None if obj is None else obj.shape[1])
+        lo, hi = self._n, self._n + m
+        self._X[lo:hi], self._y[lo:hi] = genomes, outcome.value
+        self._feasible[lo:hi], self._failed[lo:hi] = outcome.feasible, outcome.failed
+        if self._objectives is not None:
+            # Row-aligned with X even if only some batches carry objectives (NaN rows elsewhere).
+            self._objectives[lo:hi] = np.nan if obj is None else obj
+        self._n = hi
+        values = np.where(np.isnan(outcome.value), np.inf, outcome.value)
+        if m and np.isfinite(values).any():
+            i = lo + int(np.argmin(values))
+            if self._best is None or self._y[i] < self._y[self._best]:
+                self._best = i
 
     def is_told(self, genomes: np.ndarray) -> np.ndarray:
         """``(m,)`` bool: which rows of ``genomes`` were already told."""
@@ -194,10 +246,8 @@ class Strategy(abc.ABC):
 
     @property
     def best_index(self) -> int | None:
-        """Index of the best feasible point told so far (``None`` if there is none)."""
-        if not len(self.y) or not np.isfinite(self.y).any():
-            return None
-        return int(np.argmin(np.where(np.isfinite(self.y), self.y, np.inf)))  # NaN-safe
+        """Index of the best feasible point told so far (``None`` if there is none; the first of equals)."""
+        return self._best
 
 
 @dataclasses.dataclass

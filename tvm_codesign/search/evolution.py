@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tvm_codesign.search.base import SearchSpace, Strategy
+from tvm_codesign.search.base import Outcome, SearchSpace, Strategy
 from tvm_codesign.search.random_search import fresh_samples
 
 #: Fresh samples drawn per sampler call, in batches' worth of the restarts one ask needs.
@@ -79,13 +79,21 @@ class EvolutionarySearch(Strategy):
         self.crossover = float(crossover)
         self.reset = float(reset)
         self._reserve = np.zeros((0, space.genome_size), np.int64)
+        self._elite_idx = np.zeros(0, np.int64)
+
+    def tell(self, genomes: np.ndarray, outcome: Outcome) -> None:
+        lo = self.n_told
+        super().tell(genomes, outcome)
+        # The elite, kept up to date from each batch (not re-ranked over everything told).
+        new = lo + np.flatnonzero(np.isfinite(self.y[lo:]))
+        ok = np.concatenate([self._elite_idx, new])
+        if len(ok) > self.elite:
+            ok = ok[np.argpartition(self.y[ok], self.elite - 1)[: self.elite]]
+        self._elite_idx = ok[np.lexsort((ok, self.y[ok]))]
 
     def _elite(self) -> np.ndarray:
         """Indices of the best feasible told points, best first."""
-        ok = np.flatnonzero(np.isfinite(self.y))
-        if len(ok) > self.elite:
-            ok = ok[np.argpartition(self.y[ok], self.elite - 1)[: self.elite]]
-        return ok[np.argsort(self.y[ok], kind="stable")]
+        return self._elite_idx
 
     def _steps(self, n: int) -> np.ndarray:
         """Moves per child: 1 + geometric(``extra_move``), at most ``max_moves``."""
