@@ -82,11 +82,12 @@ def run_folder(work: Path, model: str, label: str, seed: int, budget_hw: int, bu
     return work / model / f"{label}-s{seed}-hw{budget_hw}-sw{budget_sw}"
 
 
-def add_run_arguments(p: argparse.ArgumentParser, models: str, budget_hw_help: str) -> None:
-    """The flags the co-design benchmarks share."""
+def add_run_arguments(p: argparse.ArgumentParser, models: str, budget_hw_help: str, budget_sw: int) -> None:
+    """The flags the co-design benchmarks share (``budget_sw``: the default mapping evaluations per layer, which
+    names the run folders and selects the runs the tables read)."""
     p.add_argument("--models", default=models)
     p.add_argument("--budget-hw", type=int, default=None, help=budget_hw_help)
-    p.add_argument("--budget-sw", type=int, default=1500, help="mapping evaluations per layer")
+    p.add_argument("--budget-sw", type=int, default=budget_sw, help=f"mapping evaluations per layer (default {budget_sw})")
     p.add_argument("--jobs", type=int, default=2, help="worker processes")
     p.add_argument("--full", action="store_true", help="twice the hardware evaluations (codesign_zoo: also 5 seeds)")
     p.add_argument("--table-only", action="store_true", help="only rewrite the tables from the finished runs")

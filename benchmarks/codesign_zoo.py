@@ -245,7 +245,8 @@ def plot(models: list[str], budgets_hw: dict[str, int], budget_sw: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_run_arguments(p, "dqn,resnet18", "hardware evaluations per run (default 24; doubled by --full)")
+    # 1500 random evaluations per layer: the inner budget of the committed runs (before issue 13; not rerun yet).
+    add_run_arguments(p, "dqn,resnet18", "hardware evaluations per run (default 24; doubled by --full)", 1500)
     p.add_argument("--seeds", type=int, default=None, help="number of seeds (default 3, --full 5)")
     a = p.parse_args(argv)
     models = [m for m in a.models.split(",") if m]

@@ -1,6 +1,6 @@
 """The paper's table for the whole zoo, and each layer's distance to the limit (issue 7, items 1 and 4).
 
-    python benchmarks/paper_table.py                  # every zoo model, seed 0, 24 hardware x 1500 mappings
+    python benchmarks/paper_table.py                  # every zoo model, seed 0, 24 hardware x 4000 mappings
     python benchmarks/paper_table.py --full           # 48 hardware evaluations
     python benchmarks/paper_table.py --table-only
 
@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from tvm_codesign.bilevel.defaults import BUDGET_SW, INNER_STRATEGY  # noqa: E402
 
 from codesign_runs import (  # noqa: E402
     RESULTS,
@@ -59,7 +61,7 @@ def run(models: list[str], seed: int, budget_hw: int, budget_sw: int, jobs: int)
             design = run_codesign_spec(RunSpec(model, "bo", "bo", seed, budget_hw, budget_sw, jobs=jobs),
                                        workloads, WORK, ex)
         row = {"model": model, "seed": seed, "budget_hw": budget_hw, "budget_sw": budget_sw, "baselines": base,
-               "codesign": design, "workloads": [w.to_json() for w in workloads]}
+               "codesign": design, "workloads": [w.to_json() for w in workloads], "inner_strategy": INNER_STRATEGY}
         append_row(LOG, row)
         rows.append(row)
         print(f"{model:13} codesign {design['design']['edp']:.4e}  eyeriss_rs {base['eyeriss_rs']['edp']:.4e}"
@@ -99,6 +101,38 @@ def _change(new: float, old: float) -> str:
     """``new`` against ``old`` as "12.3 % lower (1.14×)" or "2.0 % higher (0.98×)"."""
     pct = 100 * (1 - new / old)
     return f"{abs(pct):.1f} % {'lower' if pct >= 0 else 'higher'} ({old / new:.2f}×)"
+
+
+#: The inner search of the runs before issue 13 (``random``, 1500 evaluations per layer): kept in the JSONL, compared.
+BEFORE = {"budget_sw": 1500, "strategy": "random"}
+
+
+def _before_after(rows: list[dict[str, Any]], budget_hw: int, budget_sw: int) -> list[str]:
+    """Each model's co-design and ``eyeriss_rs`` with the inner search before issue 13 and now (same JSONL)."""
+    old = {r["model"]: r for r in load_rows(LOG) if r["budget_hw"] == budget_hw and r["budget_sw"] == BEFORE["budget_sw"]}
+    pairs = [(old[r["model"]], r) for r in rows if r["model"] in old and budget_sw != BEFORE["budget_sw"]]
+    if not pairs:
+        return []
+    out = ["", "## Before and after issue 13's inner search", "",
+           f"Before: inner `{BEFORE['strategy']}`, {BEFORE['budget_sw']} mapping evaluations per layer (the sampler "
+           f"of that time); after: inner `{rows[0].get('inner_strategy', '?')}`, {budget_sw}. Same seed, outer `bo`, "
+           f"{budget_hw} hardware evaluations; every baseline with the same inner search and budget as the design. "
+           "`s`: wall seconds of the co-design (baselines not included).", "",
+           "| model | eyeriss_rs before | eyeriss_rs after | codesign before | codesign after | vs eyeriss_rs before "
+           "| vs eyeriss_rs after | s before | s after | median layer EDP / bound before | after |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for a, b in pairs:
+        ca, cb = _configs(a), _configs(b)
+
+        def med(row: dict[str, Any]) -> float:
+            return statistics.median(d["edp_over_bound"] for d in distance_rows(row) if d["config"] == "codesign")
+
+        out.append(
+            f"| {b['model']} | {ca['eyeriss_rs']['edp']:.3e} | {cb['eyeriss_rs']['edp']:.3e} | {ca['codesign']['edp']:.3e} "
+            f"| {cb['codesign']['edp']:.3e} | {_change(ca['codesign']['edp'], ca['eyeriss_rs']['edp'])} "
+            f"| {_change(cb['codesign']['edp'], cb['eyeriss_rs']['edp'])} | {ca['codesign']['seconds']:.0f} "
+            f"| {cb['codesign']['seconds']:.0f} | {med(a):.2f} | {med(b):.2f} |")
+    return out
 
 
 def write(models: list[str], budget_hw: int, budget_sw: int) -> str:
@@ -165,6 +199,7 @@ def write(models: list[str], budget_hw: int, budget_sw: int) -> str:
             worst = max(xs, key=lambda d: d["edp_over_bound"])
             out.append(f"| {r['model']} | {config} | {statistics.median(d['edp_over_bound'] for d in xs):.2f} "
                        f"| {worst['layer']} | {worst['edp_over_bound']:.2f} |")
+    out += _before_after(rows, budget_hw, budget_sw)
     out += ["", "Co-designed hardware per model:", ""]
     out += [f"- {r['model']}: `{r['codesign']['hardware']}`" for r in rows]
     text = "\n".join(out) + "\n"
@@ -174,7 +209,7 @@ def write(models: list[str], budget_hw: int, budget_sw: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_run_arguments(p, ",".join(ZOO), "hardware evaluations (default 24, --full 48)")
+    add_run_arguments(p, ",".join(ZOO), "hardware evaluations (default 24, --full 48)", BUDGET_SW)
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args(argv)
     models = [m for m in a.models.split(",") if m]

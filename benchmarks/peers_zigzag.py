@@ -8,11 +8,11 @@ Needs the ``peers`` extra (``pip install -e ".[peers]"``); ZigZag is never a run
    loops cannot pad) are scored by our ``evaluate`` and by ZigZag's ``CostModelEvaluation`` on a ``TemporalMapping``
    built directly from our tile placement. Reported: Spearman rho of EDP, energy and cycles, median ratios.
 2. **Search.** ZigZag's own flow (its spatial-mapping generator + LOMA, ``opt="EDP"``) against our inner search
-   (``search_mapping``, strategy ``random``, ``--seconds`` time limit) whose Pareto points are re-scored in ZigZag's
-   model on the hardware LOMA maps onto: best EDP under ZigZag's model and wall time of each.
+   (the co-design's default strategy, ``evolve``, with a time limit) whose best mappings by our model are re-scored
+   in ZigZag's model on the hardware LOMA maps onto: best EDP under ZigZag's model and wall time of each.
 
 Results: ``benchmarks/results/peers_zigzag.{jsonl,csv,md}``. The ``.jsonl`` holds one finished layer per line and
-is fsynced as layers finish, so a killed run resumes with the next layer (``--fresh`` starts over). Default: three
+is fsynced as layers finish, so a killed run resumes with the next layer (``--fresh`` starts over). Default: four
 layers, 150 mappings each, our searches limited to 2 s and 20 s (about 5 minutes); ``--full``: all four convertible
 layers, 400 mappings.
 
@@ -39,12 +39,13 @@ from benchmarks.inner_search import LAYERS  # noqa: E402  (the project's fixed b
 from benchmarks.peers.convert import is_perfect  # noqa: E402
 from tvm_codesign.cost.model import evaluate  # noqa: E402
 from tvm_codesign.model.presets import preset  # noqa: E402
-from tvm_codesign.bilevel.mapping_search import search_mapping  # noqa: E402
+from tvm_codesign.bilevel import defaults  # noqa: E402
+from tvm_codesign.bilevel.mapping_search import DEFAULT_BATCH, search_seed  # noqa: E402
 from tvm_codesign.model.mapping import Mapping  # noqa: E402
 from tvm_codesign.spaces.mapping import MappingSpace  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-DEFAULT_LAYERS = ("resnet50_3x3", "resnet50_1x1", "bert_ffn")
+DEFAULT_LAYERS = ("resnet50_3x3", "resnet50_1x1", "dqn_conv1", "bert_ffn")
 FULL_LAYERS = ("resnet50_3x3", "resnet50_1x1", "dqn_conv1", "bert_ffn")  # mbv2_depthwise (G > 1) not converted
 
 CSV_FIELDS = [
@@ -144,7 +145,7 @@ def _has_storage(hw, level: str, op: str) -> bool:
 
 
 def search_vs_loma(layer: str, seconds: list[float], seed: int) -> dict:
-    """ZigZag's LOMA flow vs our random search (one run per time limit) re-scored under ZigZag's model."""
+    """ZigZag's LOMA flow vs our inner search (one run per time limit) re-scored under ZigZag's model."""
     from benchmarks.peers.zigzag_model import run_loma
 
     hw = preset("eyeriss")
@@ -158,17 +159,46 @@ def search_vs_loma(layer: str, seconds: list[float], seed: int) -> dict:
     }
 
 
-def ours_under_zigzag(layer: str, seconds: float, seed: int) -> dict:
-    """Our random search with a time limit; its best and Pareto points re-scored by ZigZag on LOMA's hierarchy."""
+#: Our candidates re-scored in ZigZag's model: the best by our model (and its Pareto points), then the next best
+#: distinct mappings, half of them among those that factorise every dim exactly (ZigZag cannot pad, so it scores an
+#: imperfect factorisation as the larger padded layer).
+TOP_CANDIDATES = 24
+
+
+def _top_candidates(space: MappingSpace, X: np.ndarray, y: np.ndarray, w, k: int) -> list[Mapping]:
+    """The ``k`` best told genomes by our EDP, ``k // 2`` of them exact factorisations, as mappings."""
+    order = np.argsort(y, kind="stable")
+    order = order[np.isfinite(y[order])][: 50 * k]
+    picked, exact = [], []
+    for i in order:
+        m = space.decode(X[i])
+        if len(picked) < k - k // 2:
+            picked.append(m)
+        elif is_perfect(m, w) and len(exact) < k // 2:
+            exact.append(m)
+        if len(picked) + len(exact) >= k:
+            break
+    return picked + exact
+
+
+def ours_under_zigzag(layer: str, seconds: float, seed: int, strategy: str = defaults.INNER_STRATEGY) -> dict:
+    """Our inner search (the co-design's default strategy) with a time limit; its best and next-best mappings
+    re-scored by ZigZag on LOMA's hierarchy."""
     from benchmarks.peers.zigzag_model import ZigZagScorer
+    from tvm_codesign.search import make_strategy
+    from tvm_codesign.search.base import run_search
+    from tvm_codesign.spaces.mapping import MappingObjective
 
     hw = preset("eyeriss")
     w = LAYERS[layer]
     t0 = time.perf_counter()
-    res = search_mapping(w, hw, strategy="random", budget=10**9, seed=seed, time_limit=seconds, pareto_points=16)
+    space = MappingSpace(w, hw)
+    strat = make_strategy(strategy, space, seed=search_seed(seed, w, hw))
+    batch = DEFAULT_BATCH.get(strategy, 16)
+    res = run_search(strat, MappingObjective(w, hw, space=space), budget=10**12, batch_size=batch, time_limit=seconds)
     t_search = time.perf_counter() - t0
     zz = ZigZagScorer(w, hw, fixed_hierarchy=True)
-    cands = [res.mapping] + [m for m, _, _ in res.pareto] if res.mapping is not None else []
+    cands = _top_candidates(space, res.X, res.y, w, TOP_CANDIDATES)
     scored = []
     for k, m in enumerate(cands):
         c = zz.score(m)  # an imperfect factorisation is scored as the padded layer it executes
@@ -179,7 +209,9 @@ def ours_under_zigzag(layer: str, seconds: float, seed: int) -> dict:
     first = next((r for r in scored if r["k"] == 0), None)
     return {
         "ours_seconds_limit": seconds, "ours_search_seconds": t_search, "ours_total_seconds": t_total,
-        "ours_evaluations": res.evaluations, "ours_edp_own_model": res.edp if math.isfinite(res.edp) else None,
+        "ours_strategy": strategy,
+        "ours_evaluations": res.evaluations,
+        "ours_edp_own_model": float(np.exp(res.best_value)) if math.isfinite(res.best_value) else None,
         "ours_candidates": len(cands), "ours_candidates_exact": sum(r["exact"] for r in scored),
         "ours_best_exact": best["exact"] if best else None,
         "ours_best_zz_edp": best["zz_edp"] if best else None,
@@ -241,8 +273,9 @@ def write_tables(done: dict[str, dict], out: Path, cmd: str) -> None:
         "## 2. LOMA against our inner search, under ZigZag's model",
         "",
         "ZigZag: `get_hardware_performance_zigzag(opt=\"EDP\")` with its defaults (spatial-mapping generator, 3 "
-        "spatial mappings, LOMA with `lpf_limit=6`, uneven mappings), wall time of the call. Ours: `search_mapping("
-        "strategy=\"random\", time_limit=...)`, then its best and Pareto points re-scored by ZigZag on the hierarchy LOMA "
+        "spatial mappings, LOMA with `lpf_limit=6`, uneven mappings), wall time of the call. Ours: the co-design's "
+        f"inner default (`{defaults.INNER_STRATEGY}`) with a time limit, then its {TOP_CANDIDATES} best distinct "
+        "mappings by our model (half of them exact factorisations) re-scored by ZigZag on the hierarchy LOMA "
         "maps onto (a mapping with an imperfect factorisation as the padded layer it executes: ZigZag cannot pad, "
         "and then also counts the padded data, which our model clips, so this is pessimistic for us); wall time = "
         "search + re-scoring. *top-1* is the "
