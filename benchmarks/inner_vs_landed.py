@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--new", default=str(RESULTS / "inner_search_evolve.jsonl"))
     ap.add_argument("--strategy", default="evolve")
     ap.add_argument("--out", default=str(RESULTS / "inner_vs_landed.md"))
+    ap.add_argument("--table-only", action="store_true", help="accepted for .ci/run: this script only reads runs")
     args = ap.parse_args(argv)
     landed = _medians(Path(args.landed), None)
     new = _medians(Path(args.new), {args.strategy})
