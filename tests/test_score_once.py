@@ -110,3 +110,13 @@ def test_genome_hash_tells_rows_apart():
     assert len(np.unique(genome_hash(G))) == len(G)
     # Permuted genes are different genomes.
     assert genome_hash(np.array([[1, 2, 3]]))[0] != genome_hash(np.array([[3, 2, 1]]))[0]
+
+
+def test_objective_refuses_another_layers_or_hardwares_space():
+    from tvm_codesign.errors import CodesignError
+
+    space = MappingSpace(LAYERS[0], preset("eyeriss"))
+    with pytest.raises(CodesignError, match="build the objective with its own space"):
+        MappingObjective(LAYERS[0], preset("vta"), space=space)
+    with pytest.raises(CodesignError, match="build the objective with its own space"):
+        MappingObjective(LAYERS[1], preset("eyeriss"), space=space)

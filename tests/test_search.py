@@ -338,3 +338,22 @@ def test_skopt_uses_its_gp_with_the_requested_restarts() -> None:
     assert not isinstance(rf.opt.base_estimator_, GaussianProcessRegressor)
     result = run_search(make_strategy("skopt", space, seed=0, **FAST["skopt"]), objective, budget=12, batch_size=3)
     assert result.evaluations == 12
+
+
+def test_best_index_ignores_minus_infinity_and_a_refused_tell_marks_nothing() -> None:
+    space, _ = small_problem()
+    strategy = make_strategy("random", space, seed=0)
+    G = space.sample(3, strategy.rng)
+    strategy.tell(G[:2], Outcome(value=np.array([1.0, -np.inf]), feasible=np.array([True, True]),
+                                 objectives=np.ones((2, 2))))
+    assert strategy.best_index == 0
+    with pytest.raises(ValueError, match="objectives"):
+        strategy.tell(G[2:], Outcome(value=np.array([0.5]), feasible=np.array([True]), objectives=np.ones((1, 3))))
+    assert not strategy.is_told(G[2:]).any() and strategy.n_told == 2
+
+
+def test_evolve_refuses_bad_probabilities() -> None:
+    space, _ = small_problem()
+    for opts in ({"extra_move": 1.0}, {"explore": 1.5}, {"crossover": -0.1}, {"reset": 2}):
+        with pytest.raises(CodesignError, match="evolve's"):
+            make_strategy("evolve", space, **opts)

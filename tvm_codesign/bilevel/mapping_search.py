@@ -208,7 +208,10 @@ def search_mapping(
     strategy_options
         Keyword options of the strategy (see :func:`tvm_codesign.search.strategy_options`).
     """
-    if time_limit is not None and not (isinstance(time_limit, (int, float)) and 0 < time_limit < math.inf):
+    if time_limit is not None and (
+        isinstance(time_limit, bool) or not isinstance(time_limit, (int, float, np.integer, np.floating))
+        or not 0 < float(time_limit) < math.inf
+    ):
         raise CodesignError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
     if budget is None:
         if time_limit is None:

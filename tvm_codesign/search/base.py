@@ -208,7 +208,6 @@ class Strategy(abc.ABC):
         m = len(genomes)
         if m != len(outcome.value):
             raise ValueError(f"told {m} genomes but {len(outcome.value)} outcomes")
-        self._seen.add(genomes)
         obj = None
         if outcome.objectives is not None:
             obj = np.asarray(outcome.objectives, dtype=float).reshape(m, -1)
@@ -222,7 +221,8 @@ class Strategy(abc.ABC):
             # Row-aligned with X even if only some batches carry objectives (NaN rows elsewhere).
             self._objectives[lo:hi] = np.nan if obj is None else obj
         self._n = hi
-        values = np.where(np.isnan(outcome.value), np.inf, outcome.value)
+        self._seen.add(genomes)  # after the checks: a refused tell marks nothing as told
+        values = np.where(np.isfinite(outcome.value), outcome.value, np.inf)
         if m and np.isfinite(values).any():
             i = lo + int(np.argmin(values))
             if self._best is None or self._y[i] < self._y[self._best]:

@@ -5,9 +5,11 @@ samples differ by a few per cent). A search that keeps improving refines the bes
 ``ask`` after the initial random design returns a batch of
 
 * **children** of the elite (the ``elite`` best feasible points told so far): a parent picked with a bias to the
-  best (rank ``elite * u ** selection``, ``u`` uniform), then a few local moves (``space.neighbors``: a factor
-  moved between levels, two loops swapped, a cut shifted, double buffering toggled) -- one move, plus one more
-  with probability ``extra_move`` each, so that some children jump further than one step;
+  best (rank ``elite * u ** selection``, ``u`` uniform), or a gene-wise crossover of two such parents, then a few
+  local moves (``space.mutate`` where the space has it, judged once at the end, else chained
+  ``space.neighbors``: a factor moved between levels, two loops swapped, a cut shifted, double buffering toggled)
+  -- one move, plus one more with probability ``extra_move`` each, so that some children jump further than one
+  step -- and now and then one gene redrawn;
 * **fresh samples** (a share ``explore``): restarts that keep the elite from collapsing onto one basin.
 
 Nothing is ever asked twice (``Strategy.unseen``). Every candidate comes from the sampler or from valid moves, so
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tvm_codesign.errors import CodesignError
 from tvm_codesign.search.base import Outcome, SearchSpace, Strategy
 from tvm_codesign.search.random_search import fresh_samples
 
@@ -70,6 +73,11 @@ class EvolutionarySearch(Strategy):
         reset: float = 0.2,
     ) -> None:
         super().__init__(space, seed)
+        for name, value in (("explore", explore), ("crossover", crossover), ("reset", reset)):
+            if not 0.0 <= float(value) <= 1.0:
+                raise CodesignError(f"evolve's {name} must be a probability in [0, 1], got {value!r}")
+        if not 0.0 <= float(extra_move) < 1.0:  # the number of moves is geometric: 1 would never stop
+            raise CodesignError(f"evolve's extra_move must be in [0, 1), got {extra_move!r}")
         self.n_initial = int(n_initial)
         self.elite = max(1, int(elite))
         self.selection = float(selection)

@@ -89,8 +89,8 @@ def mutate(
     schedulable_only: bool,
     reset: float = 0.0,
 ) -> Sample:
-    """Each genome after ``moves[i]`` random moves (:func:`move`; with probability ``reset`` each, one of them
-    sets one free gene to a uniformly drawn allowed value instead: a jump), judged once at the end: the valid ones that
+    """Each genome after ``moves[i]`` random moves (:func:`move`; then, with probability ``reset`` each, one free
+    gene set to a uniformly drawn allowed value as well: a jump), judged once at the end: the valid ones that
     changed, with their cost (``m <= n`` rows; the intermediate steps need not be valid). The acceptance rate is
     the valid share. Cheaper than chained :func:`neighbors` (one cost-model call, no retries) for a search that
     can use fewer children than it asked for."""

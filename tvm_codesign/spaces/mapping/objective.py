@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tvm_codesign.errors import CodesignError
 from tvm_codesign.model.hardware import HardwareConfig
 from tvm_codesign.model.workload import Workload
 from tvm_codesign.spaces.mapping.space import MappingSpace
@@ -37,6 +38,13 @@ class MappingObjective:
         space: MappingSpace | None = None,
         schedulable_only: bool | None = None,
     ) -> None:
+        if space is not None and (space.workload != workload or space.hw != hw):
+            # The objective scores through its space (the space's cache and codec): another layer or hardware would
+            # be scored silently as the space's.
+            raise CodesignError(
+                f"MappingObjective of {workload.name} on {hw.name} given the space of {space.workload.name} on "
+                f"{space.hw.name}; build the objective with its own space"
+            )
         self.space = space if space is not None else MappingSpace(workload, hw, schedulable_only=bool(schedulable_only))
         self.workload, self.hw = workload, hw
         self.schedulable_only = self.space.schedulable_only if schedulable_only is None else schedulable_only

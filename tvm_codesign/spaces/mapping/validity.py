@@ -54,10 +54,11 @@ def judge(codec: GenomeCodec, genes: AllowedGenes, genomes: np.ndarray, schedula
     # Rows outside the allowed sets are decoded as a stand-in (they may index past a table) and stay invalid.
     mb = codec.decode_batch(G if ok.all() else np.where(ok[:, None], G, genes.minimum[None, :]))
     res = evaluate(codec.workload, codec.hw, mb, energy=codec.energy)
+    inside = ok.copy()
     ok &= res.valid
     if schedulable_only and ok.any():
         ok &= schedulable(codec.workload, mb)
-    return Judgement(ok, res.reason, res.energy_pj, res.cycles)
+    return Judgement(ok, np.where(inside, res.reason, 0).astype(res.reason.dtype), res.energy_pj, res.cycles)
 
 
 def valid(codec: GenomeCodec, genes: AllowedGenes, genomes: np.ndarray, schedulable_only: bool) -> np.ndarray:
